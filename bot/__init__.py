@@ -1,0 +1,1 @@
+"""Adapters: Telegram handlers, rendering, keyboards, delivery, HTTP, the playground."""

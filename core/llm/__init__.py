@@ -1,0 +1,1 @@
+"""The model layer: providers, routing, task contracts, the embedded engine."""
