@@ -31,13 +31,19 @@ def render(rows: list[Row]) -> str:
     header = ("bench", "figure", "value", "baseline", "ratio", "target", "met")
     lines = [header]
     for row in rows:
-        baseline = (
-            f"{row.baseline:.4g} ({row.baseline_label})" if row.baseline is not None else "-"
-        )
+        baseline = f"{row.baseline:.4g} ({row.baseline_label})" if row.baseline is not None else "-"
         ratio = f"{row.ratio:.3g}" if row.ratio is not None else "-"
         met = {True: "yes", False: "NO", None: "-"}[row.met]
         lines.append(
-            (row.bench, row.figure, f"{row.value:.4g} {row.unit}", baseline, ratio, row.target or "-", met)
+            (
+                row.bench,
+                row.figure,
+                f"{row.value:.4g} {row.unit}",
+                baseline,
+                ratio,
+                row.target or "-",
+                met,
+            )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)) for line in lines]

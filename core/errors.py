@@ -1,11 +1,11 @@
 """Errors meant for people: each carries a message fit to show as one line.
 
-    HowlError
-    ├── ConfigError          a setting or the HOWL_CONFIG file is wrong
-    ├── NotFoundError        an id that names nothing (incident, run, runbook)
-    ├── InvalidInputError    a payload or argument that fails validation
-    │   └── PayloadError     an intake body; `.field` names the culprit
-    └── ConflictError        a state change that is not allowed from here
+HowlError
+├── ConfigError          a setting or the HOWL_CONFIG file is wrong
+├── NotFoundError        an id that names nothing (incident, run, runbook)
+├── InvalidInputError    a payload or argument that fails validation
+│   └── PayloadError     an intake body; `.field` names the culprit
+└── ConflictError        a state change that is not allowed from here
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ class Priority(IntEnum):
     """Lower goes first: a person waiting on an answer beats bulk traffic."""
 
     REPLY = 0
+    #: a storm digest: how new incidents become visible when cards cannot all go
+    DIGEST = 5
     CARD_UPDATE = 10
     CARD_NEW = 20
     BULK = 30
@@ -76,3 +78,6 @@ class Card(BaseModel):
     content: Rendered
     #: a new card's priority; updates to an already posted card use CARD_UPDATE
     priority: int = Priority.CARD_NEW
+    #: one HTML line naming the subject (with its severity): what a storm digest
+    #: shows instead of the whole card when the chat has no budget for every card
+    digest_line: str | None = None

@@ -79,8 +79,8 @@ class Outbox(Protocol):
 
     async def mark_dead(self, item_id: int, *, error: str) -> None: ...
 
-    async def forget_card_message(self, key: str) -> None:
-        """The card's message is gone from the chat: the next delivery sends it anew."""
+    async def repost_card(self, item_id: int) -> None:
+        """The card's message is gone from the chat: this edit becomes a fresh send."""
         ...
 
     async def sent_since(self, since: datetime) -> Sequence[tuple[int, datetime]]:

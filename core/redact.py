@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterable
 
 _TELEGRAM_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}\b")
-_BEARER = re.compile(r"(?i)\b(bearer|token|api[_-]?key|password|secret)(\s*[=:]\s*|\s+)([^\s,;\"']+)")
+_BEARER = re.compile(
+    r"(?i)\b(bearer|token|api[_-]?key|password|secret)(\s*[=:]\s*|\s+)([^\s,;\"']+)"
+)
 _OPENAI_KEY = re.compile(r"\b(sk|nvapi)-[A-Za-z0-9_-]{16,}\b")
 
 REDACTED = "[REDACTED]"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -21,7 +21,10 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 class ProcessedUpdate(Base):
@@ -58,7 +61,7 @@ class OutboxRow(Base):
 
 
 class CardRow(Base):
-    """Where a card lives in the chat, once its first send went through."""
+    """Where a card lives in the chat: its own message, or a line of a storm digest."""
 
     __tablename__ = "cards"
 
@@ -66,6 +69,10 @@ class CardRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     content_hash: Mapped[str] = mapped_column(String(64))
+    #: set when the card was folded into a digest card during a storm
+    digest_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    digest_line: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.config import load_settings
 from core.errors import ConfigError
-from storage.db import create_engine
+from storage.db import create_engine, describe_db_error
 from storage.migrate import upgrade
 
 
@@ -31,11 +31,7 @@ async def upgrade_database(url: str) -> str | None:
     engine = create_engine(url)
     try:
         return await upgrade(engine)
-    except OSError as exc:
-        raise ConfigError(f"HOWL_DATABASE_URL: cannot reach the database: {exc}") from None
     except Exception as exc:
-        if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "asyncpg")):
-            raise ConfigError(f"HOWL_DATABASE_URL: {type(exc).__name__}: {exc}") from None
-        raise
+        raise ConfigError(f"HOWL_DATABASE_URL: cannot migrate: {describe_db_error(exc)}") from None
     finally:
         await engine.dispose()

@@ -27,7 +27,11 @@ class SqlAuditLog:
             rows = (await session.scalars(query)).all()
         return [
             AuditEntry(
-                at=row.at, actor=row.actor, action=row.action, subject=row.subject, detail=row.detail
+                at=row.at,
+                actor=row.actor,
+                action=row.action,
+                subject=row.subject,
+                detail=row.detail,
             )
             for row in rows
         ]

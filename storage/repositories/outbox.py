@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -15,7 +15,18 @@ from core.messages import Card, Keyboard, OutboundKind, OutboundMessage, Priorit
 from core.ports import Clock
 from storage.tables import CardRow, OutboxRow
 
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+PENDING, SENDING, SENT, DEAD, FOLDED = "pending", "sending", "sent", "dead", "folded"
+DIGEST_PREFIX = "digest:"
+#: lines a digest card lists before a new digest starts
+DIGEST_MEMBERS = 40
+#: a digest older than this is closed: new folds start a fresh one
+DIGEST_OPEN_FOR = timedelta(minutes=10)
+
+DigestRenderer = Callable[[Sequence[str]], Rendered]
+
+
+def _plain_digest(lines: Sequence[str]) -> Rendered:
+    return Rendered(text="\n".join([f"{len(lines)} new incident(s)", *lines]))
 
 
 def _keyboard_json(keyboard: Keyboard | None) -> Any:
@@ -56,9 +67,16 @@ class SqlOutbox:
     a flapping alert costs one message, not one per flap.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        digest_renderer: DigestRenderer = _plain_digest,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._render_digest = digest_renderer
         self._listeners: list[Callable[[], None]] = []
 
     def subscribe(self, listener: Callable[[], None]) -> None:
@@ -116,10 +134,26 @@ class SqlOutbox:
         if row is not None and row.content_hash == digest:
             return False
         if row is None:
-            session.add(CardRow(key=card.key, chat_id=card.chat_id, content_hash=digest, updated_at=now))
+            session.add(
+                CardRow(
+                    key=card.key,
+                    chat_id=card.chat_id,
+                    content_hash=digest,
+                    digest_line=card.digest_line,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
             session.add(self._card_delivery(card, OutboundKind.SEND, text, keyboard))
             return True
         row.content_hash, row.updated_at = digest, now
+        if row.digest_key is not None:
+            # Folded into a storm digest: the card shows as its line there.
+            if row.digest_line != card.digest_line:
+                row.digest_line = card.digest_line
+                await self._refresh_digest(session, row.digest_key, row.chat_id)
+            return True
+        row.digest_line = card.digest_line
         queued = await self._queued(session, card.key)
         wanted = OutboundKind.SEND if row.message_id is None else OutboundKind.EDIT
         same = [q for q in queued if q.status == PENDING and q.kind == wanted.value]
@@ -135,7 +169,9 @@ class SqlOutbox:
     def _card_delivery(
         self, card: Card, kind: OutboundKind, text: str, keyboard: Any, *, update: bool = False
     ) -> OutboxRow:
-        priority = Priority.CARD_UPDATE if update and kind == OutboundKind.EDIT else card.priority
+        priority = card.priority
+        if update and kind == OutboundKind.EDIT:
+            priority = min(card.priority, Priority.CARD_UPDATE)
         return self._new_row(
             card.chat_id, kind, card_key=card.key, text=text, keyboard=keyboard, priority=priority
         )
@@ -147,6 +183,78 @@ class SqlOutbox:
             .order_by(OutboxRow.id)
         )
         return (await session.scalars(query)).all()
+
+    async def pending_new_cards(self, chat_id: int) -> int:
+        """How many first sends of cards wait for this chat (the storm gauge)."""
+        query = select(func.count()).where(*self._new_card_filter(chat_id))
+        async with self._sessions() as session:
+            return int(await session.scalar(query) or 0)
+
+    async def fold_new_cards(self, chat_id: int) -> int:
+        """Fold every waiting first send of a card into digest cards; returns how many.
+
+        Each folded card becomes one line of a digest (its `digest_line`), so a
+        storm of new incidents costs a message or two instead of one each.
+        """
+        async with self._sessions.begin() as session:
+            query = select(OutboxRow).where(*self._new_card_filter(chat_id)).order_by(OutboxRow.id)
+            rows = (await session.scalars(query)).all()
+            touched: set[str] = set()
+            for row in rows:
+                assert row.card_key is not None
+                card = await session.get(CardRow, row.card_key, with_for_update=True)
+                row.status, row.last_error = FOLDED, "folded into a storm digest"
+                if card is None:
+                    continue
+                card.digest_key = await self._open_digest(session, chat_id)
+                card.digest_line = card.digest_line or row.text.split("\n", 1)[0]
+                await session.flush()
+                touched.add(card.digest_key)
+            for key in sorted(touched):
+                await self._refresh_digest(session, key, chat_id)
+        if rows:
+            self._notify()
+        return len(rows)
+
+    @staticmethod
+    def _new_card_filter(chat_id: int) -> tuple[Any, ...]:
+        return (
+            OutboxRow.chat_id == chat_id,
+            OutboxRow.status == PENDING,
+            OutboxRow.kind == OutboundKind.SEND.value,
+            OutboxRow.card_key.is_not(None),
+            OutboxRow.card_key.not_like(f"{DIGEST_PREFIX}%"),
+            OutboxRow.priority >= Priority.CARD_NEW,
+        )
+
+    async def _open_digest(self, session: AsyncSession, chat_id: int) -> str:
+        """The chat's newest digest while it is recent and has room, else a new key."""
+        now = self._clock.now()
+        latest = await session.scalar(
+            select(CardRow)
+            .where(CardRow.chat_id == chat_id, CardRow.key.like(f"{DIGEST_PREFIX}%"))
+            .order_by(CardRow.created_at.desc(), CardRow.key.desc())
+            .limit(1)
+        )
+        if latest is not None and latest.created_at > now - DIGEST_OPEN_FOR:
+            members = await session.scalar(
+                select(func.count()).where(CardRow.digest_key == latest.key)
+            )
+            if int(members or 0) < DIGEST_MEMBERS:
+                return latest.key
+        return f"{DIGEST_PREFIX}{chat_id}:{int(now.timestamp() * 1000)}"
+
+    async def _refresh_digest(self, session: AsyncSession, key: str, chat_id: int) -> None:
+        lines = (
+            await session.scalars(
+                select(CardRow.digest_line)
+                .where(CardRow.digest_key == key)
+                .order_by(CardRow.created_at, CardRow.key)
+            )
+        ).all()
+        content = self._render_digest([line or "" for line in lines])
+        card = Card(key=key, chat_id=chat_id, content=content, priority=Priority.DIGEST)
+        await self._put_card(session, card, _content_hash(content))
 
     async def delete_card(self, key: str) -> None:
         async with self._sessions.begin() as session:
@@ -253,11 +361,17 @@ class SqlOutbox:
                     .values(status=DEAD, last_error="the card's first send failed")
                 )
 
-    async def forget_card_message(self, key: str) -> None:
+    async def repost_card(self, item_id: int) -> None:
+        """The card's message is gone from the chat: turn this edit into a fresh send."""
         async with self._sessions.begin() as session:
-            card = await session.get(CardRow, key, with_for_update=True)
+            row = await session.get(OutboxRow, item_id, with_for_update=True)
+            if row is None or row.card_key is None:
+                return
+            card = await session.get(CardRow, row.card_key, with_for_update=True)
             if card is not None:
                 card.message_id = None
+            row.kind, row.message_id, row.status = OutboundKind.SEND.value, None, PENDING
+        self._notify()
 
     async def recover(self) -> int:
         """At start-up: deliveries a previous process was sending go back to pending."""

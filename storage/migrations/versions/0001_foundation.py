@@ -53,9 +53,13 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
         sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("digest_key", sa.String(120), nullable=True),
+        sa.Column("digest_line", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_cards"),
     )
+    op.create_index("ix_cards_digest_key", "cards", ["digest_key"])
     op.create_table(
         "audit_log",
         sa.Column("id", BigId, autoincrement=True, nullable=False),

@@ -1,0 +1,314 @@
+"""The composition root: settings -> engine -> repositories -> services -> Telegram and HTTP.
+
+`run_howl` runs everything in one asyncio loop: uvicorn serving the HTTP app,
+python-telegram-bot's long polling and job queue, and the delivery worker. The
+HTTP intake works even while Telegram is unreachable; deliveries wait in the
+outbox until it answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import structlog
+import uvicorn
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+
+from bot.context import SERVICES_KEY
+from bot.delivery import DeliveryWorker
+from bot.handlers import commands
+from bot.handlers.catalog import CATALOG
+from bot.handlers.common import allowed_chats_only, once_per_update
+from bot.handlers.errors import on_error
+from bot.http.app import build_http_app
+from bot.metrics import Metrics
+from bot.playground.botapi import BotApiEmulator
+from bot.playground.page import TEAMMATE_ID
+from bot.playground.server import create_emulator_app
+from bot.render.digest import render_digest
+from bot.services import Services
+from core.config import PLAYGROUND_USER_ID, Settings
+from core.errors import ConfigError
+from core.ports import SystemClock
+from storage.db import create_engine, describe_db_error, session_factory
+from storage.migrate import upgrade
+from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
+
+log = structlog.get_logger(__name__)
+
+PLAYGROUND_TOKEN = "7000001:playground-token-local-only"
+#: long-poll length; short enough that a stop never waits long for the poll to end
+POLL_TIMEOUT = timedelta(seconds=10)
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+KEEP_HISTORY = timedelta(days=7)
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the process's stop event rules."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
+    """Repositories and services over one engine."""
+    clock = SystemClock()
+    sessions = session_factory(engine)
+    return Services(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=sessions,
+        outbox=SqlOutbox(sessions, clock, digest_renderer=render_digest),
+        audit=SqlAuditLog(sessions),
+        ledger=SqlUpdateLedger(sessions, clock),
+        metrics=Metrics(),
+        started_at=clock.now(),
+        mode=mode,
+        alert_chat_id=settings.effective_alert_chat_id(),
+        allowed_chat_ids=settings.effective_allowed_chat_ids(),
+        approver_ids=settings.effective_approver_ids(),
+    )
+
+
+def build_application(services: Services, *, token: str, base_url: str) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot application with every handler wired."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(True)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = services
+    application.add_handler(TypeHandler(Update, allowed_chats_only), group=-2)
+    application.add_handler(TypeHandler(Update, once_per_update), group=-1)
+    commands.register(application)
+    # --- capability handlers (each issue registers its own here) ---
+    application.add_error_handler(on_error)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        _housekeeping, interval=HOUSEKEEPING_EVERY, first=timedelta(minutes=1), name="housekeeping"
+    )
+    return application
+
+
+async def _housekeeping(context: Any) -> None:
+    """Forget old processed updates and delivered outbox rows."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    before = services.clock.now() - KEEP_HISTORY
+    updates = await services.ledger.prune(before=before)
+    sent = await services.outbox.prune(before=before)
+    log.info("housekeeping", pruned_updates=updates, pruned_outbox=sent)
+
+
+def build_playground(chat_ids: frozenset[int]) -> BotApiEmulator:
+    """The emulated world: the on-call group, you (an approver) and a teammate."""
+    emulator = BotApiEmulator(token=PLAYGROUND_TOKEN)
+    emulator.add_user(PLAYGROUND_USER_ID, "You", username="you")
+    emulator.add_user(TEAMMATE_ID, "Teammate", username="teammate")
+    for chat_id in sorted(chat_ids):
+        emulator.add_chat(chat_id, title="On-call")
+    return emulator
+
+
+def bind_socket(settings: Settings) -> socket.socket:
+    """Bind the HTTP port up front so a busy port is one clear error."""
+    family = socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.http_host, settings.http_port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"HOWL_HTTP_LISTEN={settings.http_listen}: cannot listen: {exc.strerror}"
+        ) from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class TelegramSide:
+    """Connects to the Bot API (retrying while it is down), then polls and delivers."""
+
+    def __init__(self, application: Application, services: Services) -> None:  # type: ignore[type-arg]
+        self.application = application
+        self.services = services
+        self.worker = DeliveryWorker(
+            services.outbox, application.bot, clock=services.clock, metrics=services.metrics
+        )
+        self.started = asyncio.Event()
+
+    async def start(self) -> None:
+        """Initialise (getMe) with backoff; an invalid token is fatal."""
+        delay = 1.0
+        while True:
+            try:
+                await self.application.initialize()
+                break
+            except InvalidToken:
+                raise ConfigError(
+                    "TELEGRAM_BOT_TOKEN: the Bot API rejected the token "
+                    f"(at {self.services.settings.telegram_api_base_url})"
+                ) from None
+            except (NetworkError, TelegramError) as exc:
+                log.warning("telegram_unreachable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        await self._set_commands()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+        )
+        await self.worker.start()
+        self.started.set()
+        log.info("telegram_started", bot=self.application.bot.username)
+
+    async def _set_commands(self) -> None:
+        built = commands.registered_commands(self.application)
+        listed = [BotCommand(c.name, c.description) for c in CATALOG if c.name in built]
+        try:
+            await self.application.bot.set_my_commands(listed)
+        except TelegramError as exc:
+            log.warning("set_my_commands_failed", error=str(exc))
+
+    def polling(self) -> bool:
+        updater = self.application.updater
+        return bool(updater is not None and updater.running)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        if self.worker.running:
+            await self.worker.stop()
+        if self.started.is_set():
+            await self.application.shutdown()
+
+
+async def run_howl(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Run until `stop` is set (or SIGINT/SIGTERM arrives); returns the exit code."""
+    settings.check_can_listen()
+    settings.howl_config()  # a missing or broken HOWL_CONFIG stops us before anything starts
+    engine = create_engine(settings.database_url)
+    try:
+        try:
+            await upgrade(engine)
+        except Exception as exc:
+            raise ConfigError(
+                f"HOWL_DATABASE_URL: cannot migrate: {describe_db_error(exc)}"
+            ) from None
+        return await _serve(settings, engine, stop or asyncio.Event())
+    finally:
+        await engine.dispose()
+
+
+async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
+    sock = bind_socket(settings)
+    port = sock.getsockname()[1]
+    services = build_services(
+        settings, engine, mode="playground" if settings.playground else "telegram"
+    )
+    emulator = (
+        build_playground(services.allowed_chat_ids | {services.alert_chat_id or 0} - {0})
+        if settings.playground
+        else None
+    )
+    if emulator is not None:
+        token, base_url = PLAYGROUND_TOKEN, f"http://127.0.0.1:{port}/tg/bot"
+    else:
+        token = settings.telegram_bot_token.get_secret_value()
+        base_url = settings.telegram_api_base_url
+    application = build_application(services, token=token, base_url=base_url)
+    telegram_side = TelegramSide(application, services)
+    services.poller_running = telegram_side.polling
+    http_app = build_http_app(
+        services, emulator=create_emulator_app(emulator) if emulator is not None else None
+    )
+    server = EmbeddedServer(
+        uvicorn.Config(http_app, log_config=None, lifespan="off", timeout_graceful_shutdown=2)
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    server_task = asyncio.create_task(server.serve(sockets=[sock]), name="howl-http")
+    telegram_task = asyncio.create_task(telegram_side.start(), name="howl-telegram")
+    stop_task = asyncio.create_task(stop.wait(), name="howl-stop")
+    log.info("howl_started", mode=services.mode, http=f"http://{settings.http_host}:{port}")
+    if emulator is not None:
+        log.info("playground_ready", url=f"http://127.0.0.1:{port}/playground")
+    try:
+        failure = await _until_stop_or_failure(server_task, telegram_task, stop_task)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await _shutdown(
+            telegram_side,
+            telegram_task,
+            server,
+            server_task,
+            stop_task,
+            on_http_stop=emulator.close if emulator is not None else None,
+        )
+        sock.close()
+    if failure is not None:
+        raise failure
+    log.info("howl_stopped")
+    return 0
+
+
+async def _until_stop_or_failure(
+    server_task: asyncio.Task[None],
+    telegram_task: asyncio.Task[None],
+    stop_task: asyncio.Task[bool],
+) -> BaseException | None:
+    """Wait for a stop request, a fatal Telegram error, or the HTTP server dying."""
+    waiting: set[asyncio.Task[Any]] = {server_task, telegram_task, stop_task}
+    while True:
+        done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if stop_task in done:
+            return None
+        if server_task in done:
+            return server_task.exception() or ConfigError("the HTTP server stopped unexpectedly")
+        if telegram_task in done and telegram_task.exception() is not None:
+            return telegram_task.exception()
+
+
+async def _shutdown(
+    telegram_side: TelegramSide,
+    telegram_task: asyncio.Task[None],
+    server: EmbeddedServer,
+    server_task: asyncio.Task[None],
+    stop_task: asyncio.Task[bool],
+    on_http_stop: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    if not telegram_task.done():
+        telegram_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await telegram_task
+    try:
+        await asyncio.wait_for(telegram_side.stop(), timeout=3.0)
+    except Exception:
+        log.exception("telegram_stop_failed")
+    if on_http_stop is not None:
+        await on_http_stop()
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(server_task, timeout=3.0)
+    stop_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stop_task

@@ -1,0 +1,346 @@
+"""The delivery worker: drains the outbox into Telegram within Telegram's limits.
+
+It plans rather than waits: each chat has a sliding-window budget (edits count
+like sends), a person's reply may use slots that bulk traffic may not, a storm
+of new cards is folded into digests before it can exhaust a group's 20 a
+minute, `RetryAfter` closes the chat's window until the time Telegram gave, and
+transient failures back off while the delivery stays in the outbox. Nothing is
+lost across restarts: a delivery leaves the outbox only once Telegram took it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+import structlog
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.telegram_limits import GLOBAL, SlidingBudget, chat_window
+from core.messages import Keyboard, OutboundKind, OutboundMessage, Priority
+from core.ports import Clock
+from storage.repositories.outbox import SqlOutbox
+
+log = structlog.get_logger(__name__)
+
+BULK_HEADROOM = 3
+
+_CARD_NOT_POSTED_YET = 0.5
+
+
+class Metrics(Protocol):
+    def delivered(self, kind: str, result: str) -> None: ...
+
+
+class _NoMetrics:
+    def delivered(self, kind: str, result: str) -> None:
+        return None
+
+
+def headroom(priority: int) -> int:
+    """Slots of a chat's window a delivery must leave free for more urgent traffic.
+
+    A person's reply may use every slot, a card update all but one, a new card
+    or bulk message all but three, so `/status` in a storm answers at once.
+
+    >>> headroom(Priority.REPLY), headroom(Priority.CARD_UPDATE), headroom(Priority.CARD_NEW)
+    (0, 1, 3)
+    """
+    if priority <= Priority.REPLY:
+        return 0
+    return 1 if priority <= Priority.CARD_UPDATE else BULK_HEADROOM
+
+
+def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """Domain keyboard -> python-telegram-bot markup."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.callback_data, url=b.url) for b in row]
+            for row in keyboard
+        ]
+    )
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """RetryAfter's delay in seconds, whichever type this PTB version hands out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class DeliveryWorker:
+    """One task that owns every chat's budget; deliveries run concurrently across chats."""
+
+    def __init__(
+        self,
+        outbox: SqlOutbox,
+        bot: Bot,
+        *,
+        clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+        lanes: int = 8,
+        max_backoff_s: float = 30.0,
+        poll_s: float = 2.0,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._bot = bot
+        self._clock = clock
+        self._mono = monotonic
+        self._lanes = lanes
+        self._max_backoff = max_backoff_s
+        self._poll = poll_s
+        self._metrics = metrics or _NoMetrics()
+        self._global = SlidingBudget(GLOBAL)
+        self._chats: dict[int, SlidingBudget] = {}
+        self._busy: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._runner: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        recovered = await self._outbox.recover()
+        await self._seed_budgets()
+        self._outbox.subscribe(self.wake)
+        self._runner = asyncio.create_task(self._run(), name="howl-delivery")
+        log.info("delivery_started", recovered=recovered)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self, *, grace_s: float = 2.0) -> None:
+        """Stop taking work; give in-flight deliveries `grace_s`, then cancel them."""
+        self._stopping = True
+        self._wake.set()
+        if self._runner is not None:
+            await self._runner
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        log.info("delivery_stopped")
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
+
+    async def _seed_budgets(self) -> None:
+        # After a restart, what was sent in the last minute still counts at Telegram.
+        now_wall, now = self._clock.now(), self._mono()
+        for chat_id, sent_at in await self._outbox.sent_since(now_wall - timedelta(seconds=60)):
+            ago = (now_wall - sent_at).total_seconds()
+            self._budget(chat_id).record(now - ago)
+
+    def _budget(self, chat_id: int) -> SlidingBudget:
+        budget = self._chats.get(chat_id)
+        if budget is None:
+            budget = self._chats[chat_id] = SlidingBudget(chat_window(chat_id))
+        return budget
+
+    # --- the loop ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                delay = await self._pump()
+            except Exception:
+                log.exception("delivery_pump_failed")
+                delay = self._poll
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
+
+    async def _pump(self) -> float:
+        """Start every delivery that may go now; return how long to sleep."""
+        due = await self._outbox.due(now=self._clock.now(), limit=500)
+        if await self._fold_storms(due):
+            due = await self._outbox.due(now=self._clock.now(), limit=500)
+        wait = self._poll
+        for item in due:
+            if len(self._tasks) >= self._lanes:
+                break
+            if item.chat_id in self._busy:
+                continue
+            delay = self._delay_for(item)
+            if delay > 0:
+                wait = min(wait, delay)
+                continue
+            self._launch(item)
+        next_due = await self._outbox.next_due_at()
+        if next_due is not None:
+            wait = min(wait, max((next_due - self._clock.now()).total_seconds(), 0.01))
+        return wait
+
+    def _delay_for(self, item: OutboundMessage) -> float:
+        now = self._mono()
+        global_wait = self._global.wait(now)
+        if item.kind == OutboundKind.DELETE:
+            return global_wait
+        chat_wait = self._budget(item.chat_id).wait(now, keep_free=headroom(item.priority))
+        return max(chat_wait, global_wait)
+
+    async def _fold_storms(self, due: Sequence[OutboundMessage]) -> bool:
+        """Fold a chat's waiting new cards into a digest when they cannot all go now."""
+        chats = {
+            item.chat_id
+            for item in due
+            if item.kind == OutboundKind.SEND
+            and item.card_key
+            and item.priority >= Priority.CARD_NEW
+        }
+        folded = 0
+        now = self._mono()
+        for chat_id in chats:
+            budget = self._budget(chat_id)
+            fits_now = max(budget.remaining(now) - BULK_HEADROOM, 0)
+            waiting = await self._outbox.pending_new_cards(chat_id)
+            if waiting > fits_now:
+                count = await self._outbox.fold_new_cards(chat_id)
+                log.info("storm_folded", chat_id=chat_id, cards=count, fits_now=fits_now)
+                folded += count
+        return folded > 0
+
+    def _launch(self, item: OutboundMessage) -> None:
+        now = self._mono()
+        self._global.record(now)
+        if item.kind != OutboundKind.DELETE:
+            self._budget(item.chat_id).record(now)
+        self._busy.add(item.chat_id)
+        task = asyncio.create_task(self._deliver(item), name=f"howl-deliver-{item.id}")
+        self._tasks.add(task)
+        task.add_done_callback(lambda t, chat=item.chat_id: self._finished(t, chat))
+
+    def _finished(self, task: asyncio.Task[None], chat_id: int) -> None:
+        self._tasks.discard(task)
+        self._busy.discard(chat_id)
+        self._wake.set()
+
+    # --- one delivery --------------------------------------------------------------
+
+    async def _deliver(self, queued: OutboundMessage) -> None:
+        item = await self._outbox.claim(queued.id)
+        if item is None:
+            return
+        if item.kind != OutboundKind.SEND and item.message_id is None:
+            # A card edit whose first send has not gone through yet.
+            later = self._clock.now() + timedelta(seconds=_CARD_NOT_POSTED_YET)
+            await self._outbox.release(item.id, not_before=later)
+            return
+        try:
+            message_id = await self._call(item)
+        except RetryAfter as exc:
+            await self._on_retry_after(item, retry_after_seconds(exc))
+        except BadRequest as exc:
+            await self._on_bad_request(item, exc)
+        except (Forbidden, InvalidToken) as exc:
+            await self._dead(item, f"{type(exc).__name__}: {exc.message}")
+        except (NetworkError, TelegramError) as exc:
+            await self._backoff(item, f"{type(exc).__name__}: {exc.message}")
+        except Exception as exc:  # a bug here must not kill the worker or lose the item
+            log.exception("delivery_crashed", outbox_id=item.id)
+            await self._backoff(item, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._outbox.mark_sent(item.id, message_id=message_id, at=self._clock.now())
+            self._metrics.delivered(item.kind.value, "ok")
+
+    async def _call(self, item: OutboundMessage) -> int | None:
+        if item.kind == OutboundKind.DELETE:
+            assert item.message_id is not None
+            await self._bot.delete_message(chat_id=item.chat_id, message_id=item.message_id)
+            return item.message_id
+        markup = to_markup(item.keyboard)
+        if item.kind == OutboundKind.EDIT:
+            assert item.message_id is not None
+            result = await self._bot.edit_message_text(
+                chat_id=item.chat_id,
+                message_id=item.message_id,
+                text=item.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return result.message_id if isinstance(result, Message) else item.message_id
+        reply = (
+            ReplyParameters(message_id=item.reply_to_message_id, allow_sending_without_reply=True)
+            if item.reply_to_message_id
+            else None
+        )
+        sent = await self._bot.send_message(
+            chat_id=item.chat_id,
+            text=item.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_parameters=reply,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+        return sent.message_id
+
+    async def _on_retry_after(self, item: OutboundMessage, seconds: float) -> None:
+        now = self._mono()
+        self._budget(item.chat_id).block_until(now + seconds, now)
+        later = self._clock.now() + timedelta(seconds=seconds)
+        # Not the item's fault: give it back without counting an attempt.
+        await self._outbox.release(item.id, not_before=later)
+        self._metrics.delivered(item.kind.value, "retry_after")
+        log.warning("telegram_retry_after", chat_id=item.chat_id, seconds=seconds)
+
+    async def _on_bad_request(self, item: OutboundMessage, exc: BadRequest) -> None:
+        text = exc.message.lower()
+        if "message is not modified" in text:
+            await self._outbox.mark_sent(item.id, message_id=item.message_id, at=self._clock.now())
+            self._metrics.delivered(item.kind.value, "not_modified")
+        elif item.card_key and item.kind == OutboundKind.EDIT and "not found" in text:
+            # Someone deleted the card's message: post the card again.
+            await self._outbox.repost_card(item.id)
+            log.info("card_reposted", card=item.card_key)
+        else:
+            await self._dead(item, f"BadRequest: {exc.message}")
+
+    async def _backoff(self, item: OutboundMessage, error: str) -> None:
+        delay = min(2.0 ** min(item.attempts, 10), self._max_backoff)
+        await self._outbox.mark_retry(
+            item.id, not_before=self._clock.now() + timedelta(seconds=delay), error=error
+        )
+        self._metrics.delivered(item.kind.value, "retry")
+        log.warning(
+            "delivery_retry",
+            outbox_id=item.id,
+            attempt=item.attempts + 1,
+            delay_s=delay,
+            error=error,
+        )
+
+    async def _dead(self, item: OutboundMessage, error: str) -> None:
+        await self._outbox.mark_dead(item.id, error=error)
+        self._metrics.delivered(item.kind.value, "dead")
+        log.error("delivery_failed", outbox_id=item.id, chat_id=item.chat_id, error=error)

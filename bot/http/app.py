@@ -1,0 +1,30 @@
+"""The HTTP app: intake, read views, health and metrics, and (in playground mode) the emulator."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from bot.http import health
+from bot.services import Services
+from core import __version__
+
+
+def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> FastAPI:
+    """One FastAPI app for the process; `emulator` is mounted at /tg in playground mode."""
+    app = FastAPI(
+        title="Howl",
+        version=__version__,
+        description="ChatOps for on-call teams: alert intake, read views, health.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.include_router(health.router)
+    # --- capability routers (each issue wires its own here) ---
+    if emulator is not None:
+        from bot.playground.page import router as playground_router
+
+        app.include_router(playground_router)
+        app.mount("/tg", emulator)
+    return app

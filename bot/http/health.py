@@ -1,0 +1,53 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from bot.services import Services
+from storage.db import ping
+
+router = APIRouter(tags=["health"])
+
+
+def _services(request: Request) -> Services:
+    services = request.app.state.services
+    assert isinstance(services, Services)
+    return services
+
+
+@router.get("/healthz", summary="200 while the process lives")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="200 when the database answers and the poller runs, else 503",
+    responses={503: {"description": "not ready; `checks` says what failed"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    services = _services(request)
+    checks = {"database": await ping(services.engine), "poller": services.poller_running()}
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus text format",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+async def metrics(request: Request) -> Response:
+    services = _services(request)
+    services.metrics.uptime.set((services.clock.now() - services.started_at).total_seconds())
+    for status, count in (await services.outbox.counts()).items():
+        services.metrics.outbox.labels(status=status).set(count)
+    return Response(
+        services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -1,0 +1,40 @@
+"""Prometheus metrics, in a registry owned by the process (no module-level state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
+
+from core import __version__
+
+
+class Metrics:
+    """Every metric Howl exports; one instance per process, built by the composition root."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        Info("howl_build", "Howl version", registry=self.registry).info({"version": __version__})
+        self.updates = Counter(
+            "howl_telegram_updates_total",
+            "Telegram updates received, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "howl_deliveries_total",
+            "Outbox deliveries to Telegram, by kind and result",
+            ["kind", "result"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "howl_outbox_items", "Outbox items by status", ["status"], registry=self.registry
+        )
+        self.uptime = Gauge("howl_uptime_seconds", "Seconds since start", registry=self.registry)
+
+    def delivered(self, kind: str, result: str) -> None:
+        self.deliveries.labels(kind=kind, result=result).inc()
+
+    def update_seen(self, outcome: str) -> None:
+        self.updates.labels(outcome=outcome).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

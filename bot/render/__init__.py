@@ -1,0 +1,1 @@
+"""Pure rendering: domain values -> `Rendered` (Telegram HTML text and a keyboard)."""

@@ -1,0 +1,38 @@
+"""Everything the handlers and HTTP routes use, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.metrics import Metrics
+from core.config import Settings
+from core.ports import Clock
+from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
+
+
+@dataclass
+class Services:
+    """The process's wiring. Handlers reach it through `context.bot_data["services"]`
+    (see bot/context.py) and routes through `request.app.state.services`."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: SqlOutbox
+    audit: SqlAuditLog
+    ledger: SqlUpdateLedger
+    metrics: Metrics
+    started_at: datetime
+    #: "telegram" or "playground"
+    mode: str
+    #: the alert chat, resolved (the playground's group when none is set)
+    alert_chat_id: int | None
+    allowed_chat_ids: frozenset[int]
+    approver_ids: frozenset[int]
+    #: True while the Telegram poller runs (readiness)
+    poller_running: Callable[[], bool] = lambda: False

@@ -1,0 +1,18 @@
+"""What /status reports, as a value."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class StatusReport(BaseModel):
+    version: str
+    uptime_s: float
+    mode: str
+    database: str
+    database_ok: bool
+    schema_revision: str | None
+    shadow: bool
+    autopilot: str
+    llm: str
+    counts: dict[str, int] = Field(default_factory=dict)
