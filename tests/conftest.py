@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+# As `howl` does at start-up: python-telegram-bot's durations as timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 

@@ -247,6 +247,12 @@ class BotApiEmulator:
             self._changed.notify_all()
         return update
 
+    def force_retry_after(self, chat_id: int, seconds: int) -> None:
+        """Make Telegram flood-limit this chat for `seconds` (as after a burst elsewhere)."""
+        now = self.clock()
+        budget = self._per_chat.setdefault(chat_id, SlidingBudget(chat_window(chat_id)))
+        budget.block_until(now + seconds, now)
+
     def callback_answer(self, query_id: str) -> JSON | None:
         return self._callbacks.get(query_id)
 

@@ -199,19 +199,23 @@ class SqlOutbox:
         async with self._sessions.begin() as session:
             query = select(OutboxRow).where(*self._new_card_filter(chat_id)).order_by(OutboxRow.id)
             rows = (await session.scalars(query)).all()
+            key, members = await self._open_digest(session, chat_id)
             touched: set[str] = set()
             for row in rows:
                 assert row.card_key is not None
-                card = await session.get(CardRow, row.card_key, with_for_update=True)
                 row.status, row.last_error = FOLDED, "folded into a storm digest"
+                card = await session.get(CardRow, row.card_key, with_for_update=True)
                 if card is None:
                     continue
-                card.digest_key = await self._open_digest(session, chat_id)
+                if members >= DIGEST_MEMBERS:
+                    key, members = self._new_digest_key(chat_id, len(touched)), 0
+                card.digest_key = key
                 card.digest_line = card.digest_line or row.text.split("\n", 1)[0]
-                await session.flush()
-                touched.add(card.digest_key)
-            for key in sorted(touched):
-                await self._refresh_digest(session, key, chat_id)
+                members += 1
+                touched.add(key)
+            await session.flush()
+            for digest_key in sorted(touched):
+                await self._refresh_digest(session, digest_key, chat_id)
         if rows:
             self._notify()
         return len(rows)
@@ -227,8 +231,8 @@ class SqlOutbox:
             OutboxRow.priority >= Priority.CARD_NEW,
         )
 
-    async def _open_digest(self, session: AsyncSession, chat_id: int) -> str:
-        """The chat's newest digest while it is recent and has room, else a new key."""
+    async def _open_digest(self, session: AsyncSession, chat_id: int) -> tuple[str, int]:
+        """The chat's newest digest and its size while it is recent, else a new key."""
         now = self._clock.now()
         latest = await session.scalar(
             select(CardRow)
@@ -240,9 +244,12 @@ class SqlOutbox:
             members = await session.scalar(
                 select(func.count()).where(CardRow.digest_key == latest.key)
             )
-            if int(members or 0) < DIGEST_MEMBERS:
-                return latest.key
-        return f"{DIGEST_PREFIX}{chat_id}:{int(now.timestamp() * 1000)}"
+            return latest.key, int(members or 0)
+        return self._new_digest_key(chat_id, 0), 0
+
+    def _new_digest_key(self, chat_id: int, serial: int) -> str:
+        stamp = int(self._clock.now().timestamp() * 1000)
+        return f"{DIGEST_PREFIX}{chat_id}:{stamp}-{serial}"
 
     async def _refresh_digest(self, session: AsyncSession, key: str, chat_id: int) -> None:
         lines = (

@@ -1,0 +1,73 @@
+"""A person opens the playground in a real browser, types /status and reads the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_binary
+from tests.integration.howl_process import running_howl
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    chromium = require_binary("chromium", "chromium-browser")
+    driver_path = require_binary("chromedriver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    profile = tempfile.mkdtemp(prefix="howl-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+async def test_playground_status_in_browser(tmp_path: Path, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser  # a selenium WebDriver
+    async with running_howl(tmp_path) as howl:  # no token: playground mode
+
+        def person_asks_for_status() -> str:
+            driver.get(f"{howl.http}/playground")  # type: ignore[attr-defined]
+            wait = WebDriverWait(driver, 20)
+            box = wait.until(ec.element_to_be_clickable((By.ID, "text")))
+            box.send_keys("/status", Keys.ENTER)
+            answer = wait.until(
+                ec.presence_of_element_located(
+                    (By.XPATH, "//div[contains(@class,'bot')]//div[contains(., 'Uptime')]")
+                )
+            )
+            return str(answer.text)
+
+        text = await asyncio.to_thread(person_asks_for_status)
+    assert "Howl 0.1.0" in text
+    assert "Mode: playground" in text
+    assert "Database: sqlite" in text
