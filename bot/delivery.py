@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -238,7 +239,7 @@ class DeliveryWorker:
         self._busy.add(item.chat_id)
         task = asyncio.create_task(self._deliver(item), name=f"howl-deliver-{item.id}")
         self._tasks.add(task)
-        task.add_done_callback(lambda t, chat=item.chat_id: self._finished(t, chat))
+        task.add_done_callback(functools.partial(self._finished, chat_id=item.chat_id))
 
     def _finished(self, task: asyncio.Task[None], chat_id: int) -> None:
         self._tasks.discard(task)

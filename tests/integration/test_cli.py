@@ -34,7 +34,11 @@ async def test_unknown_subcommand(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("HOWL_ALERT_CHAT_ID", "on-call", "bad setting HOWL_ALERT_CHAT_ID: Input should be a valid integer"),
+        (
+            "HOWL_ALERT_CHAT_ID",
+            "on-call",
+            "bad setting HOWL_ALERT_CHAT_ID: Input should be a valid integer",
+        ),
         ("HOWL_HTTP_LISTEN", "8088", "bad setting HOWL_HTTP_LISTEN: expected HOST:PORT"),
         ("HOWL_APPROVER_IDS", "42,alice", "bad setting HOWL_APPROVER_IDS"),
         ("HOWL_AUTOPILOT", "yolo", "bad setting HOWL_AUTOPILOT: Input should be 'off' or 'low'"),

@@ -14,13 +14,14 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryWorker
 from bot.render.digest import render_digest
-from core.messages import Card, Priority, Rendered
+from core.messages import Card, Rendered
 from core.ports import SystemClock
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories import SqlOutbox
 from tests.integration.conftest import ONCALL, TelegramWorld
 from tests.servers.telegram import wait_for
+
 
 @dataclass
 class Pipeline:
@@ -29,7 +30,9 @@ class Pipeline:
     world: TelegramWorld
 
     def worker(self) -> DeliveryWorker:
-        return DeliveryWorker(self.outbox, self.bot, clock=SystemClock(), max_backoff_s=0.5, poll_s=0.2)
+        return DeliveryWorker(
+            self.outbox, self.bot, clock=SystemClock(), max_backoff_s=0.5, poll_s=0.2
+        )
 
 
 @pytest.fixture
@@ -58,9 +61,13 @@ async def test_a_card_converges_to_its_latest_content(pipeline: Pipeline) -> Non
         await pipeline.outbox.put_card(card("incident:1", text))
     await worker.start()
     try:
-        await wait_for(lambda: [m for m in pipeline.world.emulator.bot_messages(ONCALL) if m.text == "v3"])
+        await wait_for(
+            lambda: [m for m in pipeline.world.emulator.bot_messages(ONCALL) if m.text == "v3"]
+        )
         await pipeline.outbox.put_card(card("incident:1", "<b>v4</b>"))
-        await wait_for(lambda: [m for m in pipeline.world.emulator.bot_messages(ONCALL) if m.text == "v4"])
+        await wait_for(
+            lambda: [m for m in pipeline.world.emulator.bot_messages(ONCALL) if m.text == "v4"]
+        )
     finally:
         await worker.stop()
     messages = pipeline.world.emulator.bot_messages(ONCALL)
@@ -127,7 +134,9 @@ async def test_outage_then_restart_delivers_everything(pipeline: Pipeline) -> No
         await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 5, timeout=15)
     finally:
         await worker.stop()
-    assert sorted(m.text for m in emulator.bot_messages(ONCALL)) == [f"incident {n}" for n in range(5)]
+    assert sorted(m.text for m in emulator.bot_messages(ONCALL)) == [
+        f"incident {n}" for n in range(5)
+    ]
     assert (await pipeline.outbox.counts())["dead"] == 0
 
 

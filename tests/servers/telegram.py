@@ -1,10 +1,10 @@
 """The playground's Bot API emulator, served on 127.0.0.1 for tests.
 
-    emulator = BotApiEmulator(token=TOKEN)
-    async with serve_asgi(create_emulator_app(emulator)) as url:
-        base_url = f"{url}/bot"          # TELEGRAM_API_BASE_URL
-        await emulator.user_sends(chat_id, user_id, "/start")
-        await wait_for(lambda: emulator.bot_messages(chat_id))
+emulator = BotApiEmulator(token=TOKEN)
+async with serve_asgi(create_emulator_app(emulator)) as url:
+    base_url = f"{url}/bot"          # TELEGRAM_API_BASE_URL
+    await emulator.user_sends(chat_id, user_id, "/start")
+    await wait_for(lambda: emulator.bot_messages(chat_id))
 """
 
 from __future__ import annotations
