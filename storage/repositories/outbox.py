@@ -306,11 +306,33 @@ class SqlOutbox:
             row = await session.get(OutboxRow, item_id, with_for_update=True)
             if row is None or row.status != PENDING:
                 return None
+            is_card_edit = row.kind == OutboundKind.EDIT and row.card_key is not None
+            if is_card_edit and not await self._resolve_edit(session, row):
+                return None
             row.status = SENDING
-            if row.kind != OutboundKind.SEND and row.card_key is not None:
-                card = await session.get(CardRow, row.card_key)
-                row.message_id = card.message_id if card is not None else None
             return _to_message(row)
+
+    async def _resolve_edit(self, session: AsyncSession, row: OutboxRow) -> bool:
+        """Point a card edit at the card's message; False when the edit is moot."""
+        assert row.card_key is not None
+        card = await session.get(CardRow, row.card_key)
+        if card is None or card.digest_key is not None:
+            # The card is gone, or now lives as a digest line: nothing to edit.
+            row.status, row.last_error = DEAD, "the card no longer has a message of its own"
+            return False
+        row.message_id = card.message_id
+        if card.message_id is None:
+            first_send = await session.scalar(
+                select(func.count()).where(
+                    OutboxRow.card_key == row.card_key,
+                    OutboxRow.kind == OutboundKind.SEND.value,
+                    OutboxRow.status.in_((PENDING, SENDING)),
+                )
+            )
+            if not first_send:
+                # The first send failed or never came: this edit posts the card.
+                row.kind = OutboundKind.SEND.value
+        return True
 
     async def release(self, item_id: int, *, not_before: datetime) -> None:
         """Give a claimed delivery back untouched (its chat had no budget left)."""

@@ -135,3 +135,29 @@ async def test_fold_ignores_other_chats_and_replies(outbox: SqlOutbox) -> None:
     assert await outbox.fold_new_cards(-1) == 1
     texts = [text for _, _, text in await due(outbox)]
     assert "answer" in texts and "b" in texts
+
+
+async def test_a_change_after_a_dead_first_send_posts_the_card(outbox: SqlOutbox) -> None:
+    await outbox.put_card(card("c", "v1"))
+    [send] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.claim(send.id)
+    await outbox.put_card(card("c", "v2"))  # queued as an edit while v1 is in flight
+    await outbox.mark_retry(send.id, not_before=datetime(2100, 1, 1, tzinfo=UTC), error="x")
+    await outbox.mark_dead(send.id, error="gave up")
+    # mark_dead forgot the card and its pending edit; a new change starts afresh.
+    await outbox.put_card(card("c", "v3"))
+    items = await outbox.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
+    claimed = await outbox.claim(items[0].id)
+    assert claimed is not None and (claimed.kind, claimed.text) == (OutboundKind.SEND, "v3")
+
+
+async def test_an_edit_waits_while_the_first_send_is_pending(outbox: SqlOutbox) -> None:
+    await outbox.put_card(card("c", "v1"))
+    [send] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.claim(send.id)
+    await outbox.put_card(card("c", "v2"))  # an edit, waiting for v1's message id
+    await outbox.mark_retry(send.id, not_before=datetime(2100, 1, 1, tzinfo=UTC), error="x")
+    await outbox.repost_card(send.id)  # still a send, pending far in the future
+    [edit] = await outbox.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
+    claimed = await outbox.claim(edit.id)
+    assert claimed is not None and claimed.kind == OutboundKind.EDIT and claimed.message_id is None
