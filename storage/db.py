@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event, text
@@ -25,11 +29,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+#: execution option of sessions from `read_session`: they only read
+READ_ONLY = "howl_read_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # A deferred transaction that reads then writes can fail with SQLITE_BUSY
     # when another writer got there first; taking the write lock up front makes
-    # concurrent writers queue on busy_timeout instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # concurrent writers queue on busy_timeout instead. A session that only
+    # reads begins deferred: in WAL mode it then neither waits for nor blocks
+    # the writer.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -47,8 +58,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class SerialWriteSessions(async_sessionmaker[AsyncSession]):
+    """Sessions whose write transactions (`begin()`) take turns on an asyncio lock.
+
+    SQLite has one writer. Left to itself, a second writer waits in SQLite's
+    busy handler, which sleeps in growing steps (up to 100 ms) and can wake
+    long after the lock is free; queueing on an asyncio lock instead hands the
+    lock over the moment it is released, in arrival order. Write transactions
+    must not nest (none do: reads inside one use `read_session`).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self._write_turn = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
+        async with self._write_turn, super().begin() as session:
+            yield session
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name == "sqlite":
+        return SerialWriteSessions(engine)
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_only(engine: AsyncEngine) -> AsyncEngine:
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def read_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session for reads only (a write through it may fail with "database is locked")."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return sessions(bind=_read_only(engine))
 
 
 async def ping(engine: AsyncEngine) -> bool:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit import AuditEntry
+from storage.db import read_session
 from storage.tables import AuditRow
 
 
@@ -23,7 +24,7 @@ class SqlAuditLog:
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if subject is not None:
             query = query.where(AuditRow.subject == subject)
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             rows = (await session.scalars(query)).all()
         return [
             AuditEntry(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.messages import Card, Keyboard, OutboundKind, OutboundMessage, Priority, Rendered
 from core.ports import Clock
+from storage.db import read_session
 from storage.tables import CardRow, OutboxRow
 
 PENDING, SENDING, SENT, DEAD, FOLDED = "pending", "sending", "sent", "dead", "folded"
@@ -82,6 +83,17 @@ class SqlOutbox:
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call `listener` after each enqueue (the delivery worker's wake-up)."""
         self._listeners.append(listener)
+
+    def notify(self) -> None:
+        """Wake the delivery worker; call after committing a `put_card_in`."""
+        self._notify()
+
+    async def put_card_in(self, session: AsyncSession, card: Card) -> bool:
+        """`put_card` inside the caller's transaction, so the card commits with its subject.
+
+        Returns whether a delivery was queued; the caller notifies after commit.
+        """
+        return await self._put_card(session, card, _content_hash(card.content))
 
     def _notify(self) -> None:
         for listener in self._listeners:
@@ -187,7 +199,7 @@ class SqlOutbox:
     async def pending_new_cards(self, chat_id: int) -> int:
         """How many first sends of cards wait for this chat (the storm gauge)."""
         query = select(func.count()).where(*self._new_card_filter(chat_id))
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             return int(await session.scalar(query) or 0)
 
     async def fold_new_cards(self, chat_id: int) -> int:
@@ -290,12 +302,12 @@ class SqlOutbox:
             .order_by(OutboxRow.priority, OutboxRow.id)
             .limit(limit)
         )
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             return [_to_message(row) for row in (await session.scalars(query)).all()]
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest postponed delivery becomes due."""
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             return await session.scalar(
                 select(func.min(OutboxRow.not_before)).where(OutboxRow.status == PENDING)
             )
@@ -344,7 +356,7 @@ class SqlOutbox:
             )
 
     async def card_message_id(self, key: str) -> int | None:
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             row = await session.get(CardRow, key)
             return row.message_id if row is not None else None
 
@@ -414,12 +426,12 @@ class SqlOutbox:
         query = select(OutboxRow.chat_id, OutboxRow.sent_at).where(
             OutboxRow.status == SENT, OutboxRow.sent_at >= since
         )
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             return [(chat, at) for chat, at in (await session.execute(query)).all() if at]
 
     async def counts(self) -> dict[str, int]:
         query = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             found = {status: int(n) for status, n in (await session.execute(query)).all()}
         return {status: found.get(status, 0) for status in (PENDING, SENDING, SENT, DEAD)}
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ports import Clock
+from storage.db import read_session
 from storage.tables import ProcessedUpdate
 
 
@@ -30,7 +31,7 @@ class SqlUpdateLedger:
         return True
 
     async def count(self) -> int:
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
 
     async def prune(self, *, before: datetime) -> int:
