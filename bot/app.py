@@ -25,6 +25,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from bot.context import SERVICES_KEY
 from bot.delivery import DeliveryWorker
 from bot.handlers import commands
+from bot.handlers import incidents as incident_handlers
 from bot.handlers.catalog import CATALOG
 from bot.handlers.common import allowed_chats_only, once_per_update
 from bot.handlers.errors import on_error
@@ -34,13 +35,19 @@ from bot.playground.botapi import BotApiEmulator
 from bot.playground.page import TEAMMATE_ID
 from bot.playground.server import create_emulator_app
 from bot.render.digest import render_digest
+from bot.render.incident import incident_card
 from bot.services import Services
+from core.alerting.grouping import Grouping
+from core.alerting.intake_queue import IntakeQueue
+from core.alerting.ports import CardMaker
+from core.alerting.publisher import CardPublisher
+from core.alerting.service import IncidentService
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.errors import ConfigError
 from core.ports import SystemClock
 from storage.db import create_engine, describe_db_error, session_factory
 from storage.migrate import upgrade
-from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
+from storage.repositories import SqlAuditLog, SqlIncidentStore, SqlOutbox, SqlUpdateLedger
 
 log = structlog.get_logger(__name__)
 
@@ -63,21 +70,40 @@ def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
     """Repositories and services over one engine."""
     clock = SystemClock()
     sessions = session_factory(engine)
+    outbox = SqlOutbox(sessions, clock, digest_renderer=render_digest)
+    alert_chat_id = settings.effective_alert_chat_id()
+    store = SqlIncidentStore(sessions, outbox, clock)
+    cards = CardPublisher(store, _card_maker(alert_chat_id, shadow=settings.shadow))
+    incidents = IncidentService(
+        store, clock, grouping=Grouping.from_config(settings.howl_config()), on_change=cards.poke
+    )
     return Services(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=sessions,
-        outbox=SqlOutbox(sessions, clock, digest_renderer=render_digest),
+        incidents=incidents,
+        intake=IntakeQueue(incidents),
+        cards=cards,
+        outbox=outbox,
         audit=SqlAuditLog(sessions),
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
         mode=mode,
-        alert_chat_id=settings.effective_alert_chat_id(),
+        alert_chat_id=alert_chat_id,
         allowed_chat_ids=settings.effective_allowed_chat_ids(),
         approver_ids=settings.effective_approver_ids(),
     )
+
+
+def _card_maker(chat_id: int | None, *, shadow: bool) -> CardMaker:
+    """Incident cards go to the alert chat; with none set (or in shadow mode) nowhere."""
+    if chat_id is None or shadow:
+        if chat_id is None:
+            log.warning("no_alert_chat", hint="set HOWL_ALERT_CHAT_ID to post incident cards")
+        return lambda _view: None
+    return lambda view: incident_card(view, chat_id=chat_id)
 
 
 def build_application(services: Services, *, token: str, base_url: str) -> Application:  # type: ignore[type-arg]
@@ -95,6 +121,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     application.add_handler(TypeHandler(Update, once_per_update), group=-1)
     commands.register(application)
     # --- capability handlers (each issue registers its own here) ---
+    incident_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -125,7 +152,9 @@ def build_playground(chat_ids: frozenset[int]) -> BotApiEmulator:
 def bind_socket(settings: Settings) -> socket.socket:
     """Bind the HTTP port up front so a busy port is one clear error."""
     family = socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only
+    # then; without it every small answer can wait ~40 ms for a delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.http_host, settings.http_port))
@@ -245,6 +274,7 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    services.cards.start()
     server_task = asyncio.create_task(server.serve(sockets=[sock]), name="howl-http")
     telegram_task = asyncio.create_task(telegram_side.start(), name="howl-telegram")
     stop_task = asyncio.create_task(stop.wait(), name="howl-stop")
@@ -264,6 +294,8 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
             stop_task,
             on_http_stop=emulator.close if emulator is not None else None,
         )
+        await services.intake.close()
+        await services.cards.stop()
         sock.close()
     if failure is not None:
         raise failure

@@ -28,10 +28,28 @@ class Metrics:
         self.outbox = Gauge(
             "howl_outbox_items", "Outbox items by status", ["status"], registry=self.registry
         )
+        self.intake_requests = Counter(
+            "howl_intake_requests_total",
+            "Alert intake requests, by source and HTTP status",
+            ["source", "status"],
+            registry=self.registry,
+        )
+        self.intake_alerts = Counter(
+            "howl_intake_alerts_total",
+            "Alerts accepted at intake, by source; `new` excludes repeats",
+            ["source", "kind"],
+            registry=self.registry,
+        )
         self.uptime = Gauge("howl_uptime_seconds", "Seconds since start", registry=self.registry)
 
     def delivered(self, kind: str, result: str) -> None:
         self.deliveries.labels(kind=kind, result=result).inc()
+
+    def intake(self, source: str, status: str, *, alerts: int = 0, new: int = 0) -> None:
+        self.intake_requests.labels(source=source, status=status).inc()
+        if alerts:
+            self.intake_alerts.labels(source=source, kind="accepted").inc(alerts)
+            self.intake_alerts.labels(source=source, kind="new").inc(new)
 
     def update_seen(self, outcome: str) -> None:
         self.updates.labels(outcome=outcome).inc()

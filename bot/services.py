@@ -9,6 +9,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.metrics import Metrics
+from core.alerting.intake_queue import IntakeQueue
+from core.alerting.publisher import CardPublisher
+from core.alerting.service import IncidentService
 from core.config import Settings
 from core.ports import Clock
 from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
@@ -34,5 +37,10 @@ class Services:
     alert_chat_id: int | None
     allowed_chat_ids: frozenset[int]
     approver_ids: frozenset[int]
+    incidents: IncidentService
+    #: alert intake with group commit (see core/alerting/intake_queue.py)
+    intake: IntakeQueue
+    #: renders and queues incident cards after each committed change
+    cards: CardPublisher
     #: True while the Telegram poller runs (readiness)
     poller_running: Callable[[], bool] = lambda: False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import BigId, UTCDateTime
@@ -87,3 +87,92 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(120), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class IncidentRow(Base):
+    """An incident; at most one open (not resolved) incident per group key."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index(
+            "uq_incidents_open_group_key",
+            "group_key",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index("ix_incidents_status_silenced_until", "status", "silenced_until"),
+        Index(
+            "ix_incidents_unpublished",
+            "id",
+            sqlite_where=text("published_version < version"),
+            postgresql_where=text("published_version < version"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    group_key: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(14))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    acknowledged_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]
+    silenced_until: Mapped[datetime | None]
+    silenced_by: Mapped[str | None] = mapped_column(String(120))
+    prior_status: Mapped[str | None] = mapped_column(String(14))
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    firing_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: bumped by every change; the card is owed while published_version lags behind
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class _AlertColumns:
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))
+    severity: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    generator_url: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))
+    sender_start: Mapped[bool] = mapped_column(default=True)
+
+
+class AlertRow(_AlertColumns, Base):
+    """Every alert state Howl accepted, in arrival order (append-only history)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    received_at: Mapped[datetime]
+
+
+class AlertStateRow(_AlertColumns, Base):
+    """The current state of each fingerprint: what dedup and auto-resolution read."""
+
+    __tablename__ = "alert_states"
+    #: a card lists an incident's alerts firing first, oldest first, without sorting them all
+    __table_args__ = (
+        Index(
+            "ix_alert_states_incident_order", "incident_id", "status", "starts_at", "fingerprint"
+        ),
+    )
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime]

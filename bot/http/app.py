@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from bot.http import health
+from bot.http import health, incidents, intake
 from bot.services import Services
 from core import __version__
 
@@ -22,6 +22,8 @@ def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> Fa
     app.state.services = services
     app.include_router(health.router)
     # --- capability routers (each issue wires its own here) ---
+    app.include_router(intake.router)
+    app.include_router(incidents.router)
     if emulator is not None:
         from bot.playground.page import router as playground_router
 

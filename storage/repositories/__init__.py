@@ -1,7 +1,8 @@
 """Repositories: rows <-> core models, each implementing a port of core.ports."""
 
 from storage.repositories.audit import SqlAuditLog
+from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.updates import SqlUpdateLedger
 
-__all__ = ["SqlAuditLog", "SqlOutbox", "SqlUpdateLedger"]
+__all__ = ["SqlAuditLog", "SqlIncidentStore", "SqlOutbox", "SqlUpdateLedger"]

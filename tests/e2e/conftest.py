@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_binary
+from tests.integration.conftest import telegram  # noqa: F401 - the emulated Telegram, shared
 from tests.servers.telegram import free_port
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)

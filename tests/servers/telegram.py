@@ -31,7 +31,8 @@ class _QuietServer(uvicorn.Server):
 @contextlib.asynccontextmanager
 async def serve_asgi(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an ASGI app on a free loopback port in this loop; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (no 40 ms ACK waits)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)

@@ -1,0 +1,116 @@
+"""/alert, /incidents, /incident, /ack, /resolve and /silence.
+
+Failures a person causes (no such incident, already resolved, a bad duration)
+are raised as HowlError and answered in one line by the error handler.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import Context, services_of
+from bot.handlers.common import reply
+from bot.render.incident import headline, render_incident
+from core.alerting.durations import describe, parse_duration
+from core.alerting.lifecycle import Command
+from core.alerting.models import Actor
+from core.errors import InvalidInputError
+from core.messages import Rendered
+
+LIST_LIMIT = 20
+SILENCE_LIFT_EVERY = timedelta(seconds=30)
+
+
+def actor_of(update: Update) -> Actor:
+    user = update.effective_user
+    if user is None:
+        return Actor(id="tg:unknown", name="someone")
+    return Actor(id=f"tg:{user.id}", name=user.full_name or user.username or str(user.id))
+
+
+def incident_id_arg(args: list[str], usage: str) -> int:
+    if not args:
+        raise InvalidInputError(f"Usage: {usage}")
+    raw = args[0].lstrip("#")
+    if not raw.isdigit() or len(raw) > 12:
+        raise InvalidInputError(f"{raw[:20]!r} is not an incident number. Usage: {usage}")
+    return int(raw)
+
+
+async def alert(update: Update, context: Context) -> None:
+    """Open a manual incident from what the person typed."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    _, _, body = text.partition(" ")
+    incident = await services_of(context).incidents.open_manual(body, actor=actor_of(update))
+    await reply(update, context, Rendered(text=f"Opened {headline(incident)}"))
+
+
+async def incidents(update: Update, context: Context) -> None:
+    found = await services_of(context).incidents.recent(open_only=True, limit=LIST_LIMIT)
+    if not found:
+        await reply(update, context, Rendered(text="No open incidents. 🌙"))
+        return
+    lines = [f"<b>Open incidents</b> (newest first, up to {LIST_LIMIT})", *map(headline, found)]
+    await reply(update, context, Rendered(text="\n".join(lines)))
+
+
+async def incident(update: Update, context: Context) -> None:
+    incident_id = incident_id_arg(context.args or [], "/incident <id>, e.g. /incident 12")
+    view = await services_of(context).incidents.view(incident_id)
+    await reply(update, context, render_incident(view))
+
+
+async def _act(update: Update, context: Context, command: Command, usage: str) -> None:
+    incident_id = incident_id_arg(context.args or [], usage)
+    services = services_of(context)
+    actor = actor_of(update)
+    until, done = None, after_word(command)
+    if command is Command.SILENCE:
+        args = context.args or []
+        if len(args) < 2:
+            raise InvalidInputError(f"Usage: {usage}")
+        duration = parse_duration(args[1])
+        until, done = services.clock.now() + duration, f"silenced for {describe(duration)}"
+    after = await services.incidents.act(incident_id, command, actor=actor, until=until)
+    await reply(update, context, Rendered(text=f"Incident #{after.id} {done} by {actor.name}."))
+
+
+def after_word(command: Command) -> str:
+    return {Command.ACK: "acknowledged", Command.RESOLVE: "resolved"}.get(command, command.value)
+
+
+async def ack(update: Update, context: Context) -> None:
+    await _act(update, context, Command.ACK, "/ack <id>, e.g. /ack 12")
+
+
+async def resolve(update: Update, context: Context) -> None:
+    await _act(update, context, Command.RESOLVE, "/resolve <id>, e.g. /resolve 12")
+
+
+async def silence(update: Update, context: Context) -> None:
+    await _act(update, context, Command.SILENCE, "/silence <id> <duration>, e.g. /silence 12 30m")
+
+
+async def lift_silences(context: Context) -> None:
+    """Job: end every silence whose time is up (the incident returns to its prior status)."""
+    await services_of(context).incidents.lift_expired_silences()
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    for name, callback in (
+        ("alert", alert),
+        ("incidents", incidents),
+        ("incident", incident),
+        ("ack", ack),
+        ("resolve", resolve),
+        ("silence", silence),
+    ):
+        application.add_handler(CommandHandler(name, callback))
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        lift_silences, interval=SILENCE_LIFT_EVERY, first=SILENCE_LIFT_EVERY, name="lift-silences"
+    )

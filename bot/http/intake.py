@@ -1,0 +1,163 @@
+"""Alert intake: Alertmanager, Grafana and generic webhooks.
+
+Order of checks, cheapest first: the token (before reading a byte of the body),
+the size (declared, then counted while streaming), JSON, the payload's shape.
+A 2xx is sent only after the alerts are committed, so a sender that sees
+anything else retries, and the retry is deduplicated.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from bot.services import Services
+from core.alerting.models import Actor, Alert
+from core.alerting.payloads import (
+    AlertmanagerWebhook,
+    GenericAlert,
+    GrafanaWebhook,
+    parse_alertmanager,
+    parse_generic,
+    parse_grafana,
+)
+from core.errors import PayloadError
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY = 1024 * 1024
+HTTP_ACTOR = Actor(id="http", name="webhook")
+
+router = APIRouter(tags=["intake"])
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+def _services(request: Request) -> Services:
+    services = request.app.state.services
+    assert isinstance(services, Services)
+    return services
+
+
+def _check_token(request: Request, expected: str) -> None:
+    if not expected:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    ):
+        raise _Refused(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise _Refused(413, f"body over {MAX_BODY} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _Refused(413, f"body over {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes) -> Any:
+    if not body.strip():
+        raise PayloadError("body", "empty; expected a JSON object")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise PayloadError("body", f"invalid JSON ({reason})") from None
+
+
+async def _intake(request: Request, parse: Callable[..., list[Alert]], source: str) -> JSONResponse:
+    services = _services(request)
+    try:
+        _check_token(request, services.settings.webhook_token.get_secret_value())
+        body = await _read_body(request)
+        alerts = parse(_decode(body), now=services.clock.now())
+    except _Refused as refused:
+        log.warning("intake_refused", source=source, status=refused.status, detail=refused.detail)
+        services.metrics.intake(source, str(refused.status))
+        return JSONResponse(
+            {"detail": refused.detail}, status_code=refused.status, headers=refused.headers
+        )
+    except PayloadError as exc:
+        log.warning("intake_bad_payload", source=source, detail=str(exc))
+        services.metrics.intake(source, "400")
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+    result = await services.intake.submit(alerts, actor=HTTP_ACTOR)
+    services.metrics.intake(source, "200", alerts=result.accepted, new=result.new)
+    log.info(
+        "intake",
+        source=source,
+        accepted=result.accepted,
+        new=result.new,
+        incidents=result.incidents,
+    )
+    return JSONResponse({"accepted": result.accepted, "incidents": result.incidents})
+
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "stored: how many alerts were taken and the incidents they belong to",
+        "content": {"application/json": {"example": {"accepted": 2, "incidents": [12]}}},
+    },
+    400: {
+        "description": "malformed JSON or payload; `detail` names the field, "
+        "e.g. `alerts[0].labels: field required`"
+    },
+    401: {"description": "missing or wrong bearer token (when HOWL_WEBHOOK_TOKEN is set)"},
+    413: {"description": "body over 1 MiB"},
+}
+
+
+def _body_schema(model: type[Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+@router.post(
+    "/alerts/alertmanager",
+    summary="Alertmanager webhook (version 4)",
+    responses=_ANSWERS,
+    openapi_extra=_body_schema(AlertmanagerWebhook),
+)
+async def alertmanager(request: Request) -> JSONResponse:
+    return await _intake(request, parse_alertmanager, "alertmanager")
+
+
+@router.post(
+    "/alerts/grafana",
+    summary="Grafana unified-alerting webhook",
+    responses=_ANSWERS,
+    openapi_extra=_body_schema(GrafanaWebhook),
+)
+async def grafana(request: Request) -> JSONResponse:
+    return await _intake(request, parse_grafana, "grafana")
+
+
+@router.post(
+    "/alerts",
+    summary="Generic alert: title, severity, labels, annotations, source, fingerprint?",
+    responses=_ANSWERS,
+    openapi_extra=_body_schema(GenericAlert),
+)
+async def generic(request: Request) -> JSONResponse:
+    return await _intake(request, parse_generic, "generic")

@@ -1,0 +1,1 @@
+"""Alerts in, incidents out: payload normalisation, grouping, the incident lifecycle."""

@@ -1,0 +1,76 @@
+"""What the incident service needs from storage and from the chat side."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from core.alerting.models import Alert, AlertState, Incident, IncidentView
+from core.audit import AuditEntry
+from core.messages import Card
+
+T = TypeVar("T")
+
+
+class IncidentTx(Protocol):
+    """One transaction: everything written through it commits together or not at all."""
+
+    async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
+        """Current state of each known fingerprint (locked for update where the database can)."""
+        ...
+
+    async def open_incidents(self, group_keys: Collection[str]) -> dict[str, Incident]:
+        """The open (not resolved) incident of each group key that has one."""
+        ...
+
+    async def incidents(self, ids: Collection[int]) -> dict[int, Incident]:
+        """Incidents by id, locked for update where the database can."""
+        ...
+
+    async def add_incident(self, incident: Incident) -> Incident:
+        """Insert a new incident (its `id` is ignored); returns it with its id."""
+        ...
+
+    async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
+        """Append alert events and make each the current state of its fingerprint."""
+        ...
+
+    async def save(self, incident: Incident) -> None:
+        """Write the incident and mark its card as owed (see `IncidentStore.publish`)."""
+        ...
+
+    async def audit(self, entry: AuditEntry) -> None: ...
+
+
+class IncidentStore(Protocol):
+    async def run(self, work: Callable[[IncidentTx], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, retrying it when a concurrent writer got there first."""
+        ...
+
+    async def get(self, incident_id: int) -> IncidentView | None: ...
+
+    async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
+        """Newest first."""
+        ...
+
+    async def silences_ending(self, before: datetime) -> list[int]:
+        """Silenced incidents whose silence ends at or before `before`."""
+        ...
+
+    async def unpublished(self, *, limit: int) -> list[int]:
+        """Incidents changed since their card was last queued (oldest first)."""
+        ...
+
+    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
+        """In one transaction: render each incident's card, queue it, mark it published.
+
+        Returns how many deliveries were queued (a card that did not change queues none).
+        """
+        ...
+
+
+class CardMaker(Protocol):
+    """Turns an incident into its chat card; None when there is nowhere to post."""
+
+    def __call__(self, view: IncidentView) -> Card | None: ...

@@ -1,0 +1,275 @@
+"""Incidents, alert history and alert states: implements `core.alerting.ports.IncidentStore`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+import structlog
+from sqlalchemy import Select, Table, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.alerting.models import (
+    Alert,
+    AlertState,
+    Incident,
+    IncidentStatus,
+    IncidentView,
+)
+from core.alerting.ports import CardMaker, IncidentTx
+from core.audit import AuditEntry
+from core.messages import Card
+from core.ports import Clock
+from storage.db import read_session
+from storage.repositories.outbox import SqlOutbox
+from storage.tables import AlertRow, AlertStateRow, AuditRow, IncidentRow
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+#: alerts a card or a read view lists; the incident row carries the full counts
+VIEW_ALERTS = 10
+ATTEMPTS = 3
+#: PostgreSQL: serialization failure, deadlock — the transaction can simply run again
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+_ALERT_FIELDS = (
+    "fingerprint", "status", "severity", "name", "labels", "annotations",
+    "starts_at", "ends_at", "generator_url", "source", "sender_start",
+)  # fmt: skip
+ALERTS_TABLE = cast(Table, AlertRow.__table__)
+STATES_TABLE = cast(Table, AlertStateRow.__table__)
+_INCIDENT_FIELDS = tuple(name for name in Incident.model_fields if name != "id")
+
+
+def _alert_values(alert: Alert) -> dict[str, Any]:
+    return alert.model_dump(include=set(_ALERT_FIELDS), mode="python")
+
+
+def _to_alert(row: AlertStateRow) -> Alert:
+    return Alert.model_validate({name: getattr(row, name) for name in _ALERT_FIELDS})
+
+
+def _to_incident(row: IncidentRow) -> Incident:
+    return Incident.model_validate(
+        {"id": row.id, **{name: getattr(row, name) for name in _INCIDENT_FIELDS}}
+    )
+
+
+def _incident_values(incident: Incident) -> dict[str, Any]:
+    values = incident.model_dump(include=set(_INCIDENT_FIELDS), mode="python")
+    for name in ("severity", "status", "prior_status"):
+        if values[name] is not None:
+            values[name] = str(values[name])
+    return values
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True  # another writer opened the same group's incident first
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+async def _view(session: AsyncSession, incident_id: int) -> IncidentView | None:
+    row = await session.get(IncidentRow, incident_id, populate_existing=True)
+    if row is None:
+        return None
+    query = (
+        select(AlertStateRow)
+        .where(AlertStateRow.incident_id == incident_id)
+        .order_by(AlertStateRow.status, AlertStateRow.starts_at, AlertStateRow.fingerprint)
+        .limit(VIEW_ALERTS)
+    )
+    alerts = [_to_alert(state) for state in (await session.scalars(query)).all()]
+    return IncidentView(incident=_to_incident(row), alerts=alerts)
+
+
+@functools.cache
+def _upsert_states(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (fingerprint) DO UPDATE, built once per dialect."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = make(STATES_TABLE)
+    replaced = {
+        name: getattr(statement.excluded, name)
+        for name in (*_ALERT_FIELDS, "incident_id", "updated_at")
+        if name != "fingerprint"
+    }
+    return statement.on_conflict_do_update(index_elements=["fingerprint"], set_=replaced)
+
+
+class _SqlTx:
+    """`IncidentTx` over one session; see core/alerting/ports.py for the contract."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
+        if not fingerprints:
+            return {}
+        query = (
+            select(AlertStateRow)
+            .where(AlertStateRow.fingerprint.in_(fingerprints))
+            .with_for_update()
+        )
+        rows = (await self._session.scalars(query)).all()
+        return {
+            row.fingerprint: AlertState(alert=_to_alert(row), incident_id=row.incident_id)
+            for row in rows
+        }
+
+    async def open_incidents(self, group_keys: Collection[str]) -> dict[str, Incident]:
+        if not group_keys:
+            return {}
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.group_key.in_(group_keys))
+            .where(IncidentRow.status != IncidentStatus.RESOLVED.value)
+            .with_for_update()
+        )
+        return {
+            row.group_key: _to_incident(row) for row in (await self._session.scalars(query)).all()
+        }
+
+    async def incidents(self, ids: Collection[int]) -> dict[int, Incident]:
+        if not ids:
+            return {}
+        query = select(IncidentRow).where(IncidentRow.id.in_(ids)).with_for_update()
+        return {row.id: _to_incident(row) for row in (await self._session.scalars(query)).all()}
+
+    async def add_incident(self, incident: Incident) -> Incident:
+        row = IncidentRow(**_incident_values(incident))
+        self._session.add(row)
+        await self._session.flush()
+        return incident.model_copy(update={"id": row.id})
+
+    async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
+        now = self._clock.now()
+        events = [
+            {**_alert_values(alert), "incident_id": incident_id, "received_at": now}
+            for alert, incident_id in alerts
+        ]
+        # Core statements: the ORM's bulk machinery costs more than the insert itself
+        await self._session.execute(insert(ALERTS_TABLE), events)
+        # one upsert per fingerprint: PostgreSQL refuses to touch a row twice in one statement
+        latest = {alert.fingerprint: (alert, incident_id) for alert, incident_id in alerts}
+        states = [
+            {**_alert_values(alert), "incident_id": incident_id, "updated_at": now}
+            for alert, incident_id in latest.values()
+        ]
+        await self._session.execute(self._upsert_states(), states)
+
+    def _upsert_states(self) -> Any:
+        return _upsert_states(self._session.get_bind().dialect.name)
+
+    async def save(self, incident: Incident) -> None:
+        await self._session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident.id)
+            .values(**_incident_values(incident), version=IncidentRow.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def audit(self, entry: AuditEntry) -> None:
+        self._session.add(AuditRow(**entry.model_dump()))
+
+
+class SqlIncidentStore:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], outbox: SqlOutbox, clock: Clock
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._clock = clock
+
+    async def run(self, work: Callable[[IncidentTx], Awaitable[T]]) -> T:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self._sessions.begin() as session:
+                    result = await work(_SqlTx(session, self._clock))
+            except DBAPIError as exc:
+                if attempt == ATTEMPTS or not _retryable(exc):
+                    raise
+                log.info("incident_tx_retry", attempt=attempt, error=type(exc.orig).__name__)
+                continue
+            return result
+        raise AssertionError("unreachable")
+
+    async def get(self, incident_id: int) -> IncidentView | None:
+        async with read_session(self._sessions) as session:
+            return await _view(session, incident_id)
+
+    async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
+        query: Select[IncidentRow] = (
+            select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)
+        )
+        if open_only:
+            query = query.where(IncidentRow.status != IncidentStatus.RESOLVED.value)
+        async with read_session(self._sessions) as session:
+            return [_to_incident(row) for row in (await session.scalars(query)).all()]
+
+    async def silences_ending(self, before: datetime) -> list[int]:
+        query = (
+            select(IncidentRow.id)
+            .where(IncidentRow.status == IncidentStatus.SILENCED.value)
+            .where(IncidentRow.silenced_until <= before)
+            .order_by(IncidentRow.id)
+        )
+        async with read_session(self._sessions) as session:
+            return list((await session.scalars(query)).all())
+
+    async def unpublished(self, *, limit: int) -> list[int]:
+        query = (
+            select(IncidentRow.id)
+            .where(IncidentRow.published_version < IncidentRow.version)
+            .order_by(IncidentRow.id)
+            .limit(limit)
+        )
+        async with read_session(self._sessions) as session:
+            return list((await session.scalars(query)).all())
+
+    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
+        # Render from a snapshot without holding the write lock; the short write
+        # transaction after marks the version that was rendered, so a change that
+        # lands in between leaves the card owed and it is rendered again.
+        rendered: list[tuple[int, int, Card | None]] = []
+        async with read_session(self._sessions) as session:
+            query = (
+                select(IncidentRow.id, IncidentRow.version)
+                .where(IncidentRow.id.in_(incident_ids))
+                .where(IncidentRow.published_version < IncidentRow.version)
+                .order_by(IncidentRow.id)
+            )
+            for incident_id, version in (await session.execute(query)).all():
+                view = await _view(session, incident_id)
+                rendered.append((incident_id, version, cards(view) if view else None))
+        if not rendered:
+            return 0
+        queued = 0
+        async with self._sessions.begin() as session:
+            for incident_id, version, card in rendered:
+                marked = await session.execute(
+                    update(IncidentRow)
+                    .where(IncidentRow.id == incident_id)
+                    .where(IncidentRow.published_version < version)
+                    .values(published_version=version)
+                    .execution_options(synchronize_session=False)
+                )
+                # rowcount 0: another worker published this version (or a newer one) first
+                won = int(getattr(marked, "rowcount", 0) or 0) > 0
+                if card is not None and won and await self._outbox.put_card_in(session, card):
+                    queued += 1
+        if queued:
+            self._outbox.notify()
+        return queued
+
+    async def counts_by_status(self) -> dict[str, int]:
+        """For /status and metrics."""
+        query = select(IncidentRow.status, func.count()).group_by(IncidentRow.status)
+        async with read_session(self._sessions) as session:
+            return {status: int(n) for status, n in (await session.execute(query)).all()}
