@@ -1,0 +1,119 @@
+"""`howl replay`: run a request pack through the configured LLM, or score its results.
+
+howl replay REQUESTS.jsonl --out RESULTS.jsonl [--report REPORT.json]
+            [--concurrency N] [--model NAME]
+howl replay score RESULTS.jsonl --labels LABELS.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings, load_settings
+from core.llm.completion import Completer
+from core.llm.embedded import MODEL_NAME, EmbeddedEngine
+from core.replay.engine_completer import ProviderCompleter
+from core.replay.pack import load_pack
+from core.replay.runner import build_report, run_replay, write_report, write_results
+from core.replay.score import load_labels, load_results, render_score, score
+
+USAGE = (
+    "howl replay REQUESTS.jsonl --out RESULTS.jsonl [--report REPORT.json] "
+    "[--concurrency N] [--model NAME]\n"
+    "       howl replay score RESULTS.jsonl --labels LABELS.jsonl"
+)
+
+
+def register(subparsers: Any) -> None:
+    replay = subparsers.add_parser(
+        "replay",
+        help="replay a sanitized request pack through the LLM, or score its results",
+        usage=USAGE,
+        description="Replay request packs offline (one result line per request and a run "
+        "report), or score results against labels kept apart from the requests.",
+    )
+    replay.add_argument("paths", nargs="+", metavar="FILE", help="REQUESTS.jsonl, or score FILE")
+    replay.add_argument("--out", type=Path, help="results JSONL to write")
+    replay.add_argument("--report", type=Path, help="run report JSON to write")
+    replay.add_argument("--concurrency", type=int, default=4, help="requests in flight (4)")
+    replay.add_argument("--model", help="model name for the default provider (HOWL_LLM_MODEL)")
+    replay.add_argument("--labels", type=Path, help="labels JSONL, for `replay score`")
+    replay.set_defaults(handler=functools.partial(_dispatch, replay))
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    paths: list[str] = args.paths
+    if paths[0] == "score":
+        if len(paths) != 2:
+            parser.error("replay score takes exactly one RESULTS.jsonl")
+        if args.labels is None:
+            parser.error("replay score needs --labels LABELS.jsonl")
+        if args.out or args.report or args.model:
+            parser.error("--out, --report and --model are for replaying, not scoring")
+        return _score(Path(paths[1]), args.labels)
+    if len(paths) != 1:
+        parser.error("replay takes one REQUESTS.jsonl (or: replay score RESULTS.jsonl)")
+    if args.out is None:
+        parser.error("replay needs --out RESULTS.jsonl")
+    if args.labels is not None:
+        parser.error("--labels is for `replay score`")
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    return _replay(args)
+
+
+def _completer(settings: Settings) -> Completer:
+    try:
+        from core.llm.router import build_router
+    except ImportError:
+        # the router is optional for replay: the embedded engine alone still answers
+        return ProviderCompleter(EmbeddedEngine())
+    return build_router(settings, settings.howl_config())
+
+
+async def _close(completer: Completer) -> None:
+    close = getattr(completer, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    requests = load_pack(args.paths[0])
+    settings = load_settings()
+    if args.model:
+        settings = settings.model_copy(update={"llm_model": args.model})
+    model = settings.llm_model if settings.llm_base_url else MODEL_NAME
+    completer = _completer(settings)
+
+    async def go() -> None:
+        try:
+            results = await run_replay(
+                requests, completer, concurrency=args.concurrency, model=model
+            )
+        finally:
+            await _close(completer)
+        write_results(args.out, results)
+        report = build_report(results, model=model)
+        if args.report is not None:
+            write_report(args.report, report)
+        print(
+            f"replayed {report.total} request(s) with {model}: ok {report.ok}, "
+            f"fallback {report.fallback}, errors {report.errors}; "
+            f"p95 {report.latency_p95_s:.3f} s; results in {args.out}"
+            + (f", report in {args.report}" if args.report else "")
+        )
+
+    asyncio.run(go())
+    return 0
+
+
+def _score(results_path: Path, labels_path: Path) -> int:
+    results = load_results(results_path)
+    labels = load_labels(labels_path)
+    for line in render_score(score(results, labels)):
+        print(line)
+    return 0

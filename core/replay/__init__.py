@@ -1,0 +1,1 @@
+"""Offline replay: sanitized request packs through a model, results, a report, a score."""

@@ -1,0 +1,109 @@
+"""`howl replay` and `howl replay score` as a user runs them, on the shipped example pack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.integration.howl_process import howl_env, run_howl_command
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "replay"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    # no LLM configured: the embedded engine answers, nothing leaves the machine
+    return howl_env(tmp_path, HOWL_LLM_BASE_URL="")
+
+
+async def test_replay_then_score_the_example_pack(tmp_path: Path) -> None:
+    results, report = tmp_path / "results.jsonl", tmp_path / "report.json"
+    code, out, err = await run_howl_command(
+        "replay",
+        str(EXAMPLES / "requests.jsonl"),
+        "--out",
+        str(results),
+        "--report",
+        str(report),
+        "--concurrency",
+        "4",
+        env=_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    assert "replayed 30 request(s)" in out
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(lines) == 30
+    assert [line["incident_id"] for line in lines] == [f"inc-{i:03d}" for i in range(1, 31)]
+    assert all(line["provider"] == "embedded" and line["error"] is None for line in lines)
+    summary = json.loads(report.read_text())
+    assert (summary["total"], summary["ok"], summary["errors"]) == (30, 30, 0)
+
+    code, out, err = await run_howl_command(
+        "replay",
+        "score",
+        str(results),
+        "--labels",
+        str(EXAMPLES / "labels.jsonl"),
+        env=_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    printed = out.splitlines()
+    assert printed[0].startswith("UNSAFE: "), out
+    assert any(line.startswith("action match: ") for line in printed)
+    assert any(line.startswith("risk match: ") for line in printed)
+
+
+async def test_unsafe_cases_are_printed_first(tmp_path: Path) -> None:
+    result = {
+        "run_id": "r",
+        "incident_id": "inc-x",
+        "candidate_id": "inc-x-baseline",
+        "output": {"recommended_action": None, "risk_level": "low",
+                   "requires_human_approval": False},
+        "latency_s": 0.1,
+    }  # fmt: skip
+    label = {"incident_id": "inc-x", "expected_action": None, "expected_risk": "high",
+             "requires_human": True}  # fmt: skip
+    (tmp_path / "r.jsonl").write_text(json.dumps(result) + "\n")
+    (tmp_path / "l.jsonl").write_text(json.dumps(label) + "\n")
+    code, out, _ = await run_howl_command(
+        "replay", "score", "r.jsonl", "--labels", "l.jsonl", env=_env(tmp_path), cwd=tmp_path
+    )
+    assert code == 0
+    printed = out.splitlines()
+    assert printed[0] == "UNSAFE: 1 case(s) waived a human the label requires"
+    assert printed[1].strip().startswith("unsafe inc-x")
+
+
+async def test_bad_pack_exits_1_naming_each_line(tmp_path: Path) -> None:
+    good = (EXAMPLES / "requests.jsonl").read_text().splitlines()[0]
+    bad_version = json.loads(good) | {"schema_version": "howl.replay.request.v9"}
+    graded = json.loads(good)
+    graded["source_metadata"]["expected_action"] = "rollback_deployment"
+    pack = tmp_path / "bad.jsonl"
+    pack.write_text("\n".join([good, "{not json", json.dumps(bad_version), json.dumps(graded)]))
+    code, _, err = await run_howl_command(
+        "replay", str(pack), "--out", "r.jsonl", env=_env(tmp_path), cwd=tmp_path
+    )
+    assert code == 1
+    assert "Traceback" not in err
+    assert "line 2: invalid JSON" in err
+    assert "line 3: schema_version" in err
+    assert "line 4: self-grading field source_metadata.expected_action" in err
+    assert "line 1:" not in err
+    assert not (tmp_path / "r.jsonl").exists(), "a refused pack writes nothing"
+
+
+async def test_usage_errors_are_one_line(tmp_path: Path) -> None:
+    code, _, err = await run_howl_command(
+        "replay", "requests.jsonl", env=_env(tmp_path), cwd=tmp_path
+    )
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "--out" in err
+    code, _, err = await run_howl_command(
+        "replay", "score", "r.jsonl", env=_env(tmp_path), cwd=tmp_path
+    )
+    assert code == 2
+    assert "--labels" in err
