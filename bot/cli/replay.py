@@ -13,10 +13,9 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from core.config import Settings, load_settings
-from core.llm.completion import Completer
-from core.llm.embedded import MODEL_NAME, EmbeddedEngine
-from core.replay.engine_completer import ProviderCompleter
+from core.config import load_settings
+from core.llm.embedded import MODEL_NAME
+from core.llm.router import build_router
 from core.replay.pack import load_pack
 from core.replay.runner import build_report, run_replay, write_report, write_results
 from core.replay.score import load_labels, load_results, render_score, score
@@ -66,19 +65,6 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return _replay(args)
 
 
-def _completer(settings: Settings) -> Completer:
-    try:
-        from core.llm.router import build_router
-    except ImportError:
-        # the router is optional for replay: the embedded engine alone still answers
-        return ProviderCompleter(EmbeddedEngine())
-    return build_router(settings, settings.howl_config())
-
-
-async def _close(completer: Completer) -> None:
-    close = getattr(completer, "aclose", None)
-    if close is not None:
-        await close()
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -87,7 +73,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.model:
         settings = settings.model_copy(update={"llm_model": args.model})
     model = settings.llm_model if settings.llm_base_url else MODEL_NAME
-    completer = _completer(settings)
+    completer = build_router(settings, settings.howl_config())
 
     async def go() -> None:
         try:
@@ -95,7 +81,7 @@ def _replay(args: argparse.Namespace) -> int:
                 requests, completer, concurrency=args.concurrency, model=model
             )
         finally:
-            await _close(completer)
+            await completer.aclose()
         write_results(args.out, results)
         report = build_report(results, model=model)
         if args.report is not None:

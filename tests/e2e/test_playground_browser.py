@@ -1,4 +1,4 @@
-"""A person opens the playground in a real browser, types /status and reads the answer."""
+"""A person opens the playground in a real browser, types /status, simulates an alert."""
 
 from __future__ import annotations
 
@@ -67,7 +67,22 @@ async def test_playground_status_in_browser(tmp_path: Path, browser: object) -> 
             )
             return str(answer.text)
 
+        def person_simulates_an_alert() -> str:
+            WebDriverWait(driver, 20).until(ec.element_to_be_clickable((By.ID, "simulate"))).click()
+            card = WebDriverWait(driver, 20).until(
+                ec.presence_of_element_located(
+                    (
+                        By.XPATH,
+                        "//div[contains(@class,'bot')]//div[contains(., 'KubePodCrashLooping')]",
+                    )
+                )
+            )
+            return str(card.text)
+
         text = await asyncio.to_thread(person_asks_for_status)
+        card = await asyncio.to_thread(person_simulates_an_alert)
     assert "Howl 0.1.0" in text
     assert "Mode: playground" in text
     assert "Database: sqlite" in text
+    assert "#1 KubePodCrashLooping" in card and "firing" in card
+    assert "Pod prod/api-7d9f8b6c5-x2k4q is crash looping" in card

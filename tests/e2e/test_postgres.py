@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from core.audit import AuditEntry
 from core.messages import Card, Rendered
@@ -12,6 +13,7 @@ from core.ports import SystemClock
 from storage.db import create_engine, ping, session_factory
 from storage.migrate import head_revision, upgrade
 from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
+from tests.storage_scenarios import exercise_incident_store
 
 pytestmark = pytest.mark.e2e
 
@@ -47,5 +49,20 @@ async def test_foundation_on_postgres(postgres_url: str) -> None:
         )
         [entry] = await audit.recent(subject="incident:1")
         assert entry.actor == "tg:1" and entry.at.tzinfo is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_incidents_on_postgres(postgres_url: str) -> None:
+    """Upserts, the one-open-incident-per-group index and racing writers, on PostgreSQL."""
+    admin = create_engine(postgres_url)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("CREATE DATABASE incidents"))
+    await admin.dispose()
+    engine = create_engine(postgres_url.rsplit("/", 1)[0] + "/incidents")
+    try:
+        await upgrade(engine)
+        await exercise_incident_store(engine)
     finally:
         await engine.dispose()

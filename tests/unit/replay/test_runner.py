@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from core.config import load_settings
 from core.llm.completion import Completion
 from core.llm.contracts import safe_fallback
-from core.llm.embedded import EmbeddedEngine
+from core.llm.router import build_router
 from core.llm.schemas import DecisionDraft, RiskLevel
 from core.llm.types import ChatRequest, Usage
-from core.replay.engine_completer import ProviderCompleter
 from core.replay.pack import ReplayRequest, load_pack
 from core.replay.runner import build_report, run_replay, write_report, write_results
 from tests.unit.replay.helpers import request_line, write_pack
@@ -125,8 +125,8 @@ async def test_a_raising_completer_becomes_an_error_line(tmp_path: Path) -> None
     assert result.output == {} and not result.trace_complete
 
 
-async def test_embedded_engine_through_the_provider_completer(tmp_path: Path) -> None:
-    completer = ProviderCompleter(EmbeddedEngine())
+async def test_embedded_engine_through_the_router(tmp_path: Path) -> None:
+    completer = build_router(load_settings(_env_file=None, HOWL_LLM_BASE_URL=""), {})
     (result,) = await run_replay(_requests(tmp_path, 1), completer, concurrency=1, model="m")
     await completer.aclose()
     assert result.error is None and result.provider == "embedded"

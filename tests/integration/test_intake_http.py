@@ -1,0 +1,308 @@
+"""Alert intake and the incident read views over real HTTP, including every bad input.
+
+A bad request must leave no trace: no alert, no incident, no card in the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bot.app import build_services
+from bot.http.app import build_http_app
+from bot.services import Services
+from core.config import load_settings
+from storage.db import create_engine
+from storage.migrate import upgrade
+from tests.servers.telegram import serve_asgi
+
+TOKEN = "intake-token-0123456789"
+
+
+def am_alert(name: str = "CheckoutDown", status: str = "firing", **labels: str) -> dict[str, Any]:
+    labels = {"alertname": name, "namespace": "prod", "service": "checkout", **labels}
+    return {
+        "status": status,
+        "labels": labels,
+        "annotations": {"summary": f"{name} on {labels['service']}"},
+        "startsAt": "2026-11-23T08:00:00Z",
+        "endsAt": "2026-11-23T08:05:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.local/graph",
+        "fingerprint": f"fp-{name}-{labels.get('pod', 'x')}",
+    }
+
+
+def am_webhook(*alerts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="CheckoutDown"}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "howl",
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local",
+        "alerts": list(alerts),
+    }
+
+
+def grafana_webhook() -> dict[str, Any]:
+    return {
+        "receiver": "howl",
+        "status": "firing",
+        "orgId": 1,
+        "title": "[FIRING:1] HighLatency",
+        "state": "alerting",
+        "message": "p99 above 2s",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "HighLatency", "service": "search", "severity": "high"},
+                "annotations": {"summary": "p99 latency 2.4s"},
+                "startsAt": "2026-11-23T08:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://grafana.local/alerting/1",
+                "fingerprint": "9a1b2c3d4e5f6071",
+                "silenceURL": "http://grafana.local/silence",
+                "values": {"A": 2.4},
+            }
+        ],
+    }
+
+
+GENERIC = {
+    "title": "Backup failed",
+    "severity": "P2",
+    "labels": {"service": "backup", "namespace": "ops"},
+    "annotations": {"summary": "nightly backup exited 1"},
+    "source": "cron",
+}
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = load_settings(
+        _env_file=None,
+        HOWL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+        HOWL_WEBHOOK_TOKEN=TOKEN,
+    )
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    yield build_services(settings, engine, mode="playground")
+    await engine.dispose()
+
+
+@pytest.fixture
+async def http(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        serve_asgi(build_http_app(services)) as url,
+        httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client,
+    ):
+        yield client
+
+
+async def stored(services: Services) -> dict[str, int]:
+    """Rows written by intake: nothing of a refused request may show up here."""
+    async with services.engine.connect() as conn:
+        return {
+            table: int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+            for table in ("alerts", "alert_states", "incidents", "audit_log")
+        }
+
+
+async def test_alertmanager_webhook_stores_alerts_and_opens_one_incident(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    body = am_webhook(am_alert(pod="api-1"), am_alert(pod="api-2"))
+    answer = await http.post("/alerts/alertmanager", json=body)
+    assert answer.status_code == 200
+    assert answer.json() == {"accepted": 2, "incidents": [1]}
+    assert await stored(services) == {
+        "alerts": 2, "alert_states": 2, "incidents": 1, "audit_log": 1,
+    }  # fmt: skip
+
+    view = (await http.get("/api/incidents/1")).json()
+    assert view["title"] == "CheckoutDown"
+    assert view["status"] == "firing"
+    assert view["labels"] == {
+        "alertname": "CheckoutDown",
+        "namespace": "prod",
+        "service": "checkout",
+    }
+    assert (view["alert_count"], view["firing_count"]) == (2, 2)
+    assert view["decision"] is None
+    assert sorted(a["labels"]["pod"] for a in view["alerts"]) == ["api-1", "api-2"]
+
+
+async def test_redelivery_creates_nothing_new(http: httpx.AsyncClient, services: Services) -> None:
+    body = am_webhook(am_alert())
+    first = await http.post("/alerts/alertmanager", json=body)
+    before = await stored(services)
+    again = await http.post("/alerts/alertmanager", json=body)
+    assert first.json() == again.json() == {"accepted": 1, "incidents": [1]}
+    assert await stored(services) == before
+
+
+async def test_resolution_resolves_the_incident(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    answer = await http.post("/alerts/alertmanager", json=am_webhook(am_alert(status="resolved")))
+    assert answer.json() == {"accepted": 1, "incidents": [1]}
+    view = (await http.get("/api/incidents/1")).json()
+    assert view["status"] == "resolved"
+    assert view["resolved_by"] == "Howl"
+    assert (await http.get("/api/incidents")).json() == {"incidents": []}
+    assert len((await http.get("/api/incidents?status=all")).json()["incidents"]) == 1
+
+
+async def test_grafana_webhook(http: httpx.AsyncClient) -> None:
+    answer = await http.post("/alerts/grafana", json=grafana_webhook())
+    assert answer.status_code == 200
+    assert answer.json() == {"accepted": 1, "incidents": [1]}
+    view = (await http.get("/api/incidents/1")).json()
+    assert (view["title"], view["severity"], view["source"]) == ("HighLatency", "high", "grafana")
+
+
+async def test_generic_alert_and_its_repeat(http: httpx.AsyncClient, services: Services) -> None:
+    first = await http.post("/alerts", json=GENERIC)
+    assert first.json() == {"accepted": 1, "incidents": [1]}
+    before = await stored(services)
+    assert (await http.post("/alerts", json=GENERIC)).json() == {"accepted": 1, "incidents": [1]}
+    assert await stored(services) == before
+    view = (await http.get("/api/incidents/1")).json()
+    assert (view["title"], view["severity"], view["source"]) == ("Backup failed", "high", "cron")
+    resolved = await http.post("/alerts", json={**GENERIC, "status": "resolved"})
+    assert resolved.status_code == 200
+    assert (await http.get("/api/incidents/1")).json()["status"] == "resolved"
+
+
+async def test_every_accepted_incident_gets_a_card_in_the_outbox(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    await services.cards.flush()
+    counts = await services.outbox.counts()
+    assert counts["pending"] == 1
+    [due] = await services.outbox.due(now=services.clock.now(), limit=10)
+    assert due.card_key == "incident:1" and "CheckoutDown" in due.text
+
+
+# --- bad input: exact answer, nothing stored -------------------------------------------
+
+
+def raw(payload: object) -> bytes:
+    return json.dumps(payload).encode()
+
+
+AM = "/alerts/alertmanager"
+BAD_JSON = "body: invalid JSON (Expecting property name enclosed in double quotes)"
+NO_LABELS = {**am_alert("Third"), "labels": None}
+NO_START = {k: v for k, v in am_alert().items() if k != "startsAt"}
+INT_LABEL = {**am_alert(), "labels": {"alertname": "X", "replicas": 3}}
+BURNING = {**am_alert(), "status": "burning"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "detail"),
+    [
+        (AM, b"{not json", BAD_JSON),
+        (AM, b"", "body: empty; expected a JSON object"),
+        (AM, b"[1, 2]", "body: expected a JSON object, got list"),
+        (AM, raw({"version": "4"}), "alerts: field required"),
+        (AM, raw({**am_webhook(am_alert()), "version": "3"}), "version: input should be '4'"),
+        (AM, raw(am_webhook(am_alert(), am_alert("Other"), NO_LABELS)),
+         "alerts[2].labels: input should be a valid dictionary"),
+        (AM, raw(am_webhook(NO_START)), "alerts[0].startsAt: field required"),
+        (AM, raw(am_webhook(INT_LABEL)),
+         "alerts[0].labels.replicas: input should be a valid string"),
+        (AM, raw(am_webhook(BURNING)), "alerts[0].status: input should be 'firing' or 'resolved'"),
+        ("/alerts/grafana", raw({"title": "x"}), "alerts: field required"),
+        ("/alerts", raw({"severity": "high"}), "title: field required"),
+        ("/alerts", raw({**GENERIC, "labels": ["a"]}),
+         "labels: input should be a valid dictionary"),
+    ],
+)  # fmt: skip
+async def test_bad_payloads_are_400_naming_the_field_and_store_nothing(
+    http: httpx.AsyncClient, services: Services, path: str, body: bytes, detail: str
+) -> None:
+    answer = await http.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": detail}
+    assert await stored(services) == {
+        "alerts": 0,
+        "alert_states": 0,
+        "incidents": 0,
+        "audit_log": 0,
+    }
+    assert (await services.outbox.counts())["pending"] == 0
+
+
+async def test_one_bad_alert_refuses_the_whole_webhook(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    good, bad = am_alert(pod="a"), {**am_alert(pod="b"), "labels": {}}
+    answer = await http.post("/alerts/alertmanager", json=am_webhook(good, bad))
+    assert answer.json() == {"detail": "alerts[1].labels: at least one label is required"}
+    assert (await stored(services))["alerts"] == 0
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer"]
+)
+async def test_missing_or_wrong_token_is_401(
+    http: httpx.AsyncClient, services: Services, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    async with httpx.AsyncClient(base_url=str(http.base_url), headers=headers) as anonymous:
+        answer = await anonymous.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "missing or wrong bearer token"}
+    assert answer.headers["www-authenticate"] == "Bearer"
+    assert (await stored(services))["alerts"] == 0
+
+
+async def test_body_over_one_mib_is_413(http: httpx.AsyncClient, services: Services) -> None:
+    huge = am_webhook(
+        *[am_alert(pod=f"p{i}") | {"annotations": {"d": "x" * 9000}} for i in range(120)]
+    )
+    body = json.dumps(huge).encode()
+    assert len(body) > 1024 * 1024
+    answer = await http.post("/alerts/alertmanager", content=body)
+    assert answer.status_code == 413
+    assert answer.json() == {"detail": "body over 1048576 bytes"}
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while streaming
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    streamed = await http.post("/alerts/alertmanager", content=chunks())
+    assert streamed.status_code == 413
+    assert (await stored(services))["alerts"] == 0
+
+
+async def test_read_views(http: httpx.AsyncClient) -> None:
+    missing = await http.get("/api/incidents/999")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No incident #999."}
+    assert (await http.get("/api/incidents?status=bogus")).status_code == 422
+    await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    await http.post("/alerts/alertmanager", json=am_webhook(am_alert("DiskFull", service="db")))
+    listed = (await http.get("/api/incidents")).json()["incidents"]
+    assert [i["id"] for i in listed] == [2, 1]
+
+
+async def test_openapi_describes_intake_and_read_views(http: httpx.AsyncClient) -> None:
+    schema = (await http.get("/openapi.json")).json()
+    for path in ("/alerts/alertmanager", "/alerts/grafana", "/alerts"):
+        operation = schema["paths"][path]["post"]
+        assert {"200", "400", "401", "413"} <= set(operation["responses"])
+        assert "schema" in operation["requestBody"]["content"]["application/json"]
+    assert "/api/incidents/{incident_id}" in schema["paths"]
