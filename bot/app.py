@@ -44,6 +44,7 @@ from core.alerting.publisher import CardPublisher
 from core.alerting.service import IncidentService
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.errors import ConfigError
+from core.llm.router import build_router
 from core.ports import SystemClock
 from storage.db import create_engine, describe_db_error, session_factory
 from storage.migrate import upgrade
@@ -72,10 +73,11 @@ def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
     sessions = session_factory(engine)
     outbox = SqlOutbox(sessions, clock, digest_renderer=render_digest)
     alert_chat_id = settings.effective_alert_chat_id()
+    config = settings.howl_config()
     store = SqlIncidentStore(sessions, outbox, clock)
     cards = CardPublisher(store, _card_maker(alert_chat_id, shadow=settings.shadow))
     incidents = IncidentService(
-        store, clock, grouping=Grouping.from_config(settings.howl_config()), on_change=cards.poke
+        store, clock, grouping=Grouping.from_config(config), on_change=cards.poke
     )
     return Services(
         settings=settings,
@@ -85,6 +87,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
         incidents=incidents,
         intake=IntakeQueue(incidents),
         cards=cards,
+        llm=build_router(settings, config),
         outbox=outbox,
         audit=SqlAuditLog(sessions),
         ledger=SqlUpdateLedger(sessions, clock),
@@ -229,10 +232,17 @@ class TelegramSide:
             await self.application.shutdown()
 
 
+async def check_config(settings: Settings) -> None:
+    """A missing or broken HOWL_CONFIG stops us before anything starts (no database, no socket)."""
+    config = settings.howl_config()
+    Grouping.from_config(config)
+    await build_router(settings, config).aclose()
+
+
 async def run_howl(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Run until `stop` is set (or SIGINT/SIGTERM arrives); returns the exit code."""
     settings.check_can_listen()
-    settings.howl_config()  # a missing or broken HOWL_CONFIG stops us before anything starts
+    await check_config(settings)
     engine = create_engine(settings.database_url)
     try:
         try:
@@ -296,6 +306,7 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
         )
         await services.intake.close()
         await services.cards.stop()
+        await services.llm.aclose()
         sock.close()
     if failure is not None:
         raise failure

@@ -13,6 +13,7 @@ from core.alerting.intake_queue import IntakeQueue
 from core.alerting.publisher import CardPublisher
 from core.alerting.service import IncidentService
 from core.config import Settings
+from core.llm.router import Router
 from core.ports import Clock
 from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
 
@@ -42,5 +43,7 @@ class Services:
     intake: IntakeQueue
     #: renders and queues incident cards after each committed change
     cards: CardPublisher
+    #: the one door to the models (providers, routes, contracts)
+    llm: Router
     #: True while the Telegram poller runs (readiness)
     poller_running: Callable[[], bool] = lambda: False

@@ -57,6 +57,27 @@ async def test_bad_setting_stops_run_with_one_line(
     assert not (tmp_path / "howl.db").exists(), "nothing may be created on bad settings"
 
 
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[incidents]\ngroup_by = \"alertname\"\n",
+         "HOWL_CONFIG [incidents] group_by: expected a non-empty list of label names"),
+        ("[llm.routes.diagnose]\nproviders = [\"nowhere\"]\n", "nowhere"),
+        ("[[actions]\n", "is not valid TOML"),
+    ],
+)  # fmt: skip
+async def test_bad_howl_config_stops_run_with_one_line(
+    tmp_path: Path, toml: str, expected: str
+) -> None:
+    config = tmp_path / "howl.toml"
+    config.write_text(toml)
+    env = howl_env(tmp_path, HOWL_CONFIG=str(config))
+    code, _, err = await run_howl_command("run", env=env, cwd=tmp_path)
+    assert code == 1
+    assert expected in assert_one_line(err)
+    assert not (tmp_path / "howl.db").exists(), "nothing may be created on a bad config"
+
+
 async def test_bad_setting_from_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("HOWL_APPROVAL_TTL_S=soon\n")
     code, _, err = await run_howl_command("run", env=howl_env(tmp_path), cwd=tmp_path)
