@@ -65,8 +65,6 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return _replay(args)
 
 
-
-
 def _replay(args: argparse.Namespace) -> int:
     requests = load_pack(args.paths[0])
     settings = load_settings()
