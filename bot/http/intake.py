@@ -98,7 +98,16 @@ async def _intake(request: Request, parse: Callable[..., list[Alert]], source: s
         log.warning("intake_bad_payload", source=source, detail=str(exc))
         services.metrics.intake(source, "400")
         return JSONResponse({"detail": str(exc)}, status_code=400)
-    result = await services.intake.submit(alerts, actor=HTTP_ACTOR)
+    try:
+        result = await services.intake.submit(alerts, actor=HTTP_ACTOR)
+    except Exception:  # noqa: BLE001 - the sender must hear "retry", not a stack trace
+        log.exception("intake_store_failed", source=source, alerts=len(alerts))
+        services.metrics.intake(source, "503")
+        return JSONResponse(
+            {"detail": "could not store the alerts; nothing was kept, retry later"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     services.metrics.intake(source, "200", alerts=result.accepted, new=result.new)
     log.info(
         "intake",
@@ -121,6 +130,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     },
     401: {"description": "missing or wrong bearer token (when HOWL_WEBHOOK_TOKEN is set)"},
     413: {"description": "body over 1 MiB"},
+    503: {"description": "the database did not take the alerts; nothing was kept, retry"},
 }
 
 

@@ -288,6 +288,18 @@ async def test_body_over_one_mib_is_413(http: httpx.AsyncClient, services: Servi
     assert (await stored(services))["alerts"] == 0
 
 
+async def test_database_failure_is_503_so_the_sender_retries(
+    http: httpx.AsyncClient, services: Services, tmp_path: Path
+) -> None:
+    await services.engine.dispose()
+    (tmp_path / "h.db").unlink()
+    (tmp_path / "h.db").mkdir()  # the path is now a directory: SQLite cannot open it
+    answer = await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": "could not store the alerts; nothing was kept, retry later"}
+    assert answer.headers["retry-after"] == "5"
+
+
 async def test_read_views(http: httpx.AsyncClient) -> None:
     missing = await http.get("/api/incidents/999")
     assert missing.status_code == 404
