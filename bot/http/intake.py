@@ -100,7 +100,7 @@ async def _intake(request: Request, parse: Callable[..., list[Alert]], source: s
         return JSONResponse({"detail": str(exc)}, status_code=400)
     try:
         result = await services.intake.submit(alerts, actor=HTTP_ACTOR)
-    except Exception:  # noqa: BLE001 - the sender must hear "retry", not a stack trace
+    except Exception:  # any failure: the sender must hear "retry", not see a stack trace
         log.exception("intake_store_failed", source=source, alerts=len(alerts))
         services.metrics.intake(source, "503")
         return JSONResponse(
