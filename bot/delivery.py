@@ -46,6 +46,13 @@ from storage.repositories.outbox import SqlOutbox
 log = structlog.get_logger(__name__)
 
 BULK_HEADROOM = 3
+#: new cards may use at most this share of a chat's window one by one; past it they fold
+#: into a storm digest, and the rest of the window is left for the digest, its edits,
+#: card updates and replies
+NEW_CARD_SHARE = 0.5
+#: an edit of a message waits this long after the previous delivery of the same card
+#: (pending edits merge meanwhile), so a digest growing card by card costs a few edits
+EDIT_SPACING_S = 1.0
 
 _CARD_NOT_POSTED_YET = 0.5
 
@@ -119,6 +126,8 @@ class DeliveryWorker:
         self._global = SlidingBudget(GLOBAL)
         self._chats: dict[int, SlidingBudget] = {}
         self._busy: set[int] = set()
+        #: card key -> when its last delivery started (monotonic); paces edits of one message
+        self._last_card_delivery: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -208,7 +217,10 @@ class DeliveryWorker:
         if item.kind == OutboundKind.DELETE:
             return global_wait
         chat_wait = self._budget(item.chat_id).wait(now, keep_free=headroom(item.priority))
-        return max(chat_wait, global_wait)
+        spacing = 0.0
+        if item.kind == OutboundKind.EDIT and item.card_key in self._last_card_delivery:
+            spacing = self._last_card_delivery[item.card_key] + EDIT_SPACING_S - now
+        return max(chat_wait, global_wait, spacing)
 
     async def _fold_storms(self, due: Sequence[OutboundMessage]) -> bool:
         """Fold a chat's waiting new cards into a digest when they cannot all go now."""
@@ -223,7 +235,10 @@ class DeliveryWorker:
         now = self._mono()
         for chat_id in chats:
             budget = self._budget(chat_id)
-            fits_now = max(budget.remaining(now) - BULK_HEADROOM, 0)
+            reserved = max(
+                BULK_HEADROOM, budget.window.count - int(budget.window.count * NEW_CARD_SHARE)
+            )
+            fits_now = max(budget.remaining(now) - reserved, 0)
             waiting = await self._outbox.pending_new_cards(chat_id)
             if waiting > fits_now:
                 count = await self._outbox.fold_new_cards(chat_id)
@@ -236,6 +251,14 @@ class DeliveryWorker:
         self._global.record(now)
         if item.kind != OutboundKind.DELETE:
             self._budget(item.chat_id).record(now)
+        if item.card_key is not None:
+            if len(self._last_card_delivery) > 1000:  # only recent ones can still pace an edit
+                self._last_card_delivery = {
+                    key: at
+                    for key, at in self._last_card_delivery.items()
+                    if at > now - EDIT_SPACING_S
+                }
+            self._last_card_delivery[item.card_key] = now
         self._busy.add(item.chat_id)
         task = asyncio.create_task(self._deliver(item), name=f"howl-deliver-{item.id}")
         self._tasks.add(task)
