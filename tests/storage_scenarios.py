@@ -86,7 +86,12 @@ async def exercise_incident_store(engine: AsyncEngine) -> None:
     # PostgreSQL may have spent an id on the racing insert that lost: any new id will do
     [refired] = again.incidents
     assert refired > 1
-    assert (await service.view(1)).incident.firing_count == 0
+    ended = await service.view(1)
+    assert (ended.incident.alert_count, ended.incident.firing_count) == (2, 0)
+    # its alerts as they were when it ended, though api-1 now belongs to the new incident
+    assert [(a.labels["pod"], a.status) for a in ended.alerts] == [
+        ("api-1", AlertStatus.RESOLVED), ("api-2", AlertStatus.RESOLVED),
+    ]  # fmt: skip
 
     # a silence ends by itself
     await service.act(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
+import structlog
+
 from bot.render.html import esc, fit_lines, truncate
 from core.alerting.models import (
     Alert,
@@ -15,6 +17,8 @@ from core.alerting.models import (
     Severity,
 )
 from core.messages import Card, Priority, Rendered
+
+log = structlog.get_logger(__name__)
 
 SEVERITY_ICON = {
     Severity.CRITICAL: "🔴",
@@ -111,10 +115,17 @@ def render_incident(view: IncidentView) -> Rendered:
 
 def incident_card(view: IncidentView, *, chat_id: int) -> Card:
     """The card to queue; the outbox sends it the first time and edits it after."""
+    try:
+        content = render_incident(view)
+    except Exception:
+        # a sender's payload we did not foresee: the incident still gets a card
+        log.exception("incident_render_failed", incident_id=view.incident.id)
+        hint = f"<i>Details could not be shown; try /incident {view.incident.id}.</i>"
+        content = Rendered(text=f"{headline(view.incident)}\n{hint}")
     return Card(
         key=card_key(view.incident.id),
         chat_id=chat_id,
-        content=render_incident(view),
+        content=content,
         priority=Priority.CARD_NEW,
         digest_line=headline(view.incident),
     )

@@ -52,6 +52,8 @@ def apply(
     """The incident after `command`, or ConflictError saying why not (one line)."""
     if incident.status not in ALLOWED[command]:
         reason = _REFUSALS.get(incident.status, f"is {incident.status.value}")
+        if command is Command.UNSILENCE and incident.status is not _S.RESOLVED:
+            reason = "is not silenced"
         raise ConflictError(f"Incident #{incident.id} {reason}.")
     changes: dict[str, object] = {"updated_at": at}
     if command is Command.ACK:

@@ -49,8 +49,10 @@ class Alert(BaseModel):
     def summary(self) -> str:
         """The one line a person reads first."""
         for key in ("summary", "message", "description", "title"):
-            if self.annotations.get(key):
-                return self.annotations[key].strip().splitlines()[0]
+            # str.strip() also removes separators (\x1c-\x1f) a sender may think are text
+            lines = self.annotations.get(key, "").strip().splitlines()
+            if lines and lines[0].strip():
+                return lines[0].strip()
         return self.name
 
 

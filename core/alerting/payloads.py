@@ -17,9 +17,16 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from core.alerting.models import Alert, AlertStatus, Severity
 from core.errors import PayloadError
@@ -63,7 +70,8 @@ def _check_map(value: dict[str, str], *, limit: int) -> dict[str, str]:
         raise ValueError(f"at most {MAX_LABELS} entries")
     for key, item in value.items():
         if not key or len(key) > MAX_KEY:
-            raise ValueError(f"key {key[:40]!r} must be 1 to {MAX_KEY} characters")
+            shown = key if len(key) <= 40 else key[:40] + "…"
+            raise ValueError(f"key {shown!r} must be 1 to {MAX_KEY} characters")
         if len(item) > limit:
             raise ValueError(f"value of {key!r} is longer than {limit} characters")
     return value
@@ -98,6 +106,15 @@ class _SenderAlert(_Strict):
         return _check_map(value, limit=MAX_ANNOTATION)
 
 
+def _at_most_max_alerts(value: list[_SenderAlert]) -> list[_SenderAlert]:
+    if len(value) > MAX_ALERTS:
+        raise ValueError(f"at most {MAX_ALERTS} alerts per payload, got {len(value)}")
+    return value
+
+
+SenderAlerts = Annotated[list[_SenderAlert], AfterValidator(_at_most_max_alerts)]
+
+
 class AlertmanagerWebhook(_Strict):
     """Alertmanager's webhook body, version 4."""
 
@@ -106,7 +123,7 @@ class AlertmanagerWebhook(_Strict):
     receiver: str | None = None
     groupKey: str | None = None
     externalURL: str | None = None
-    alerts: list[_SenderAlert] = Field(max_length=MAX_ALERTS)
+    alerts: SenderAlerts
 
 
 class GrafanaWebhook(_Strict):
@@ -116,7 +133,7 @@ class GrafanaWebhook(_Strict):
     message: str | None = None
     state: str | None = None
     externalURL: str | None = None
-    alerts: list[_SenderAlert] = Field(max_length=MAX_ALERTS)
+    alerts: SenderAlerts
 
 
 class GenericAlert(_Strict):
@@ -144,6 +161,25 @@ class GenericAlert(_Strict):
 _M = TypeVar("_M", bound=BaseModel)
 
 
+def json_type(value: Any) -> str:
+    """What JSON calls the value's type (a sender never wrote Python).
+
+    >>> json_type([1]), json_type(None), json_type(True), json_type(2.5)
+    ('array', 'null', 'boolean', 'number')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     """('alerts', 2, 'labels') -> 'alerts[2].labels'."""
     path = ""
@@ -158,7 +194,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 def validate_payload(model: type[_M], body: Any) -> _M:
     """Validate a decoded JSON body; the first error names its field."""
     if not isinstance(body, dict):
-        raise PayloadError("body", f"expected a JSON object, got {type(body).__name__}")
+        raise PayloadError("body", f"expected a JSON object, got {json_type(body)}")
     try:
         return model.model_validate(body)
     except ValidationError as exc:
@@ -170,7 +206,8 @@ def validate_payload(model: type[_M], body: Any) -> _M:
 
 
 def _from_sender(item: _SenderAlert, *, source: str, now: datetime, fallback_name: str) -> Alert:
-    ends_at = item.endsAt if item.endsAt is not None and item.endsAt > ZERO_TIME else None
+    ends = _utc(item.endsAt) if item.endsAt is not None else None
+    ends_at = ends if ends is not None and ends > ZERO_TIME else None
     if item.status == "resolved" and ends_at is None:
         ends_at = now
     return Alert(
@@ -181,7 +218,7 @@ def _from_sender(item: _SenderAlert, *, source: str, now: datetime, fallback_nam
         labels=item.labels,
         annotations=item.annotations,
         starts_at=_utc(item.startsAt),
-        ends_at=_utc(ends_at) if ends_at else None,
+        ends_at=ends_at,
         generator_url=item.generatorURL or None,
         source=source,
     )

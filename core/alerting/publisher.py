@@ -16,7 +16,9 @@ from collections.abc import Iterable
 
 import structlog
 
+from core.alerting.models import IncidentView
 from core.alerting.ports import CardMaker, IncidentStore
+from core.messages import Card
 
 log = structlog.get_logger(__name__)
 
@@ -33,11 +35,17 @@ RETRY_AFTER_S = 2.0
 
 class CardPublisher:
     def __init__(
-        self, store: IncidentStore, cards: CardMaker, *, settle_s: float = SETTLE_S
+        self,
+        store: IncidentStore,
+        cards: CardMaker,
+        *,
+        settle_s: float = SETTLE_S,
+        retry_after_s: float = RETRY_AFTER_S,
     ) -> None:
         self._store = store
         self._cards = cards
         self._settle_s = settle_s
+        self._retry_after_s = retry_after_s
         self._owed: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -53,7 +61,7 @@ class CardPublisher:
         """Queue every card owed from before (a crash, a restart); returns how many."""
         total = 0
         while ids := await self._store.unpublished(limit=BATCH):
-            await self._store.publish(ids, self._cards)
+            await self._store.publish(ids, self._render)
             total += len(ids)
         if total:
             log.info("cards_caught_up", incidents=total)
@@ -66,12 +74,21 @@ class CardPublisher:
             for start in range(0, len(owed), BATCH):
                 chunk = owed[start : start + BATCH]
                 try:
-                    await self._store.publish(chunk, self._cards)
-                except Exception:
+                    await self._store.publish(chunk, self._render)
+                except Exception:  # the database: keep them owed, try again shortly
                     log.exception("card_publish_failed", incidents=len(chunk))
                     self._owed.update(owed[start:])
-                    await asyncio.sleep(RETRY_AFTER_S)
+                    await asyncio.sleep(self._retry_after_s)
                     break
+
+    def _render(self, view: IncidentView) -> Card | None:
+        # One card that cannot be rendered must not hold back every other card
+        # forever: it is logged and skipped (the card maker should have a fallback).
+        try:
+            return self._cards(view)
+        except Exception:
+            log.exception("card_render_failed", incident_id=view.incident.id)
+            return None
 
     async def _run(self) -> None:
         while True:
@@ -80,7 +97,7 @@ class CardPublisher:
                 break
             except Exception:
                 log.exception("card_catch_up_failed")
-                await asyncio.sleep(RETRY_AFTER_S)
+                await asyncio.sleep(self._retry_after_s)
         loop = asyncio.get_running_loop()
         pause = self._settle_s
         while True:

@@ -153,8 +153,8 @@ class IncidentService:
         ):
             return False, current.incident_id
         incident_id = await self._incident_for(tx, batch, alert, current, now)
-        if current is not None and not alert.sender_start:
-            # Howl stamped the time on receipt: the state began when it was first seen
+        if current is not None and not alert.sender_start and alert.status is AlertStatus.RESOLVED:
+            # Howl stamped the time on receipt: the episode began when it was first seen firing
             alert = alert.model_copy(update={"starts_at": current.alert.starts_at})
         batch.states[alert.fingerprint] = AlertState(alert=alert, incident_id=incident_id)
         batch.records.append((alert, incident_id))
@@ -182,7 +182,12 @@ class IncidentService:
             batch.touched.add(target)
 
         if current is not None:
-            add(current.incident_id, -1, -(current.alert.status is AlertStatus.FIRING))
+            before = batch.incidents.get(current.incident_id) if current.incident_id else None
+            # a resolved incident keeps its alerts as they were when it ended, even when
+            # one of them fires again and moves on to a new incident
+            leaving_closed = current.incident_id != incident_id and not (before and before.is_open)
+            if not leaving_closed:
+                add(current.incident_id, -1, -(current.alert.status is AlertStatus.FIRING))
         add(incident_id, 1, int(alert.status is AlertStatus.FIRING))
 
     async def _incident_for(

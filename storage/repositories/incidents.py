@@ -51,7 +51,7 @@ def _alert_values(alert: Alert) -> dict[str, Any]:
     return alert.model_dump(include=set(_ALERT_FIELDS), mode="python")
 
 
-def _to_alert(row: AlertStateRow) -> Alert:
+def _to_alert(row: AlertStateRow | AlertRow) -> Alert:
     return Alert.model_validate({name: getattr(row, name) for name in _ALERT_FIELDS})
 
 
@@ -75,10 +75,35 @@ def _retryable(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
+#: events read back for an ended incident's view (its alerts as they were)
+ENDED_EVENTS = 500
+
+
+async def _ended_alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
+    """The last state each alert had in this incident, from the history.
+
+    An ended incident's alerts may have moved on (fired again into a new
+    incident); the history still says how they were here.
+    """
+    query = (
+        select(AlertRow)
+        .where(AlertRow.incident_id == incident_id)
+        .order_by(AlertRow.id.desc())
+        .limit(ENDED_EVENTS)
+    )
+    latest: dict[str, Alert] = {}
+    for event in (await session.scalars(query)).all():
+        latest.setdefault(event.fingerprint, _to_alert(event))
+    ordered = sorted(latest.values(), key=lambda a: (a.status.value, a.starts_at, a.fingerprint))
+    return ordered[:VIEW_ALERTS]
+
+
 async def _view(session: AsyncSession, incident_id: int) -> IncidentView | None:
     row = await session.get(IncidentRow, incident_id, populate_existing=True)
     if row is None:
         return None
+    if row.status == IncidentStatus.RESOLVED.value:
+        return IncidentView(incident=_to_incident(row), alerts=await _ended_alerts(session, row.id))
     query = (
         select(AlertStateRow)
         .where(AlertStateRow.incident_id == incident_id)

@@ -215,7 +215,7 @@ BURNING = {**am_alert(), "status": "burning"}
     [
         (AM, b"{not json", BAD_JSON),
         (AM, b"", "body: empty; expected a JSON object"),
-        (AM, b"[1, 2]", "body: expected a JSON object, got list"),
+        (AM, b"[1, 2]", "body: expected a JSON object, got array"),
         (AM, raw({"version": "4"}), "alerts: field required"),
         (AM, raw({**am_webhook(am_alert()), "version": "3"}), "version: input should be '4'"),
         (AM, raw(am_webhook(am_alert(), am_alert("Other"), NO_LABELS)),

@@ -1,0 +1,249 @@
+"""In-memory stand-ins for the alerting ports: a clock and an `IncidentStore`.
+
+`FakeIncidentStore.run` is transactional the way a database is: `work` writes
+to a draft copy of the store, and the draft replaces the committed state only
+when `work` returns. A raising `work` leaves no trace, so a test can prove
+"all or nothing". Like the SQL store, every `save` bumps an incident's version
+and `publish` marks the version it rendered; a card is owed while the
+published version lags behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from core.alerting.models import (
+    Alert,
+    AlertState,
+    Incident,
+    IncidentStatus,
+    IncidentView,
+)
+from core.alerting.ports import CardMaker, IncidentTx
+from core.audit import AuditEntry
+from core.messages import Card
+
+T = TypeVar("T")
+
+#: alerts a view lists, as the SQL store does
+VIEW_ALERTS = 10
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """`core.ports.Clock` with a settable, aware UTC time."""
+
+    def __init__(self, at: datetime = START) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at
+
+
+@dataclass
+class _Data:
+    """Everything the store holds; copied for each transaction."""
+
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
+    published_versions: dict[int, int] = field(default_factory=dict)
+    states: dict[str, AlertState] = field(default_factory=dict)
+    events: list[tuple[Alert, int | None]] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    next_id: int = 1
+
+    def copy(self) -> _Data:
+        # the values are treated as immutable (replaced, never mutated): shallow copies suffice
+        return replace(
+            self,
+            incidents=dict(self.incidents),
+            versions=dict(self.versions),
+            published_versions=dict(self.published_versions),
+            states=dict(self.states),
+            events=list(self.events),
+            audit=list(self.audit),
+        )
+
+
+class FakeIncidentTx:
+    """`core.alerting.ports.IncidentTx` over a draft of the store's data."""
+
+    def __init__(self, data: _Data, failures: dict[str, Exception]) -> None:
+        self._data = data
+        self._failures = failures
+
+    def _maybe_fail(self, method: str) -> None:
+        if method in self._failures:
+            raise self._failures[method]
+
+    async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
+        self._maybe_fail("states")
+        return {fp: self._data.states[fp] for fp in fingerprints if fp in self._data.states}
+
+    async def open_incidents(self, group_keys: Collection[str]) -> dict[str, Incident]:
+        self._maybe_fail("open_incidents")
+        keys = set(group_keys)
+        return {
+            incident.group_key: incident
+            for incident in self._data.incidents.values()
+            if incident.group_key in keys and incident.is_open
+        }
+
+    async def incidents(self, ids: Collection[int]) -> dict[int, Incident]:
+        self._maybe_fail("incidents")
+        return {i: self._data.incidents[i] for i in ids if i in self._data.incidents}
+
+    async def add_incident(self, incident: Incident) -> Incident:
+        self._maybe_fail("add_incident")
+        data = self._data
+        if any(
+            other.group_key == incident.group_key and other.is_open
+            for other in data.incidents.values()
+        ):
+            # the SQL schema has a unique index on open incidents' group keys
+            raise AssertionError(f"a second open incident for {incident.group_key!r}")
+        added = incident.model_copy(update={"id": data.next_id})
+        data.next_id += 1
+        data.incidents[added.id] = added
+        data.versions[added.id] = 1
+        data.published_versions[added.id] = 0
+        return added
+
+    async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
+        self._maybe_fail("record")
+        for alert, incident_id in alerts:
+            self._data.events.append((alert, incident_id))
+            self._data.states[alert.fingerprint] = AlertState(alert=alert, incident_id=incident_id)
+
+    async def save(self, incident: Incident) -> None:
+        self._maybe_fail("save")
+        if incident.id not in self._data.incidents:
+            raise AssertionError(f"save of unknown incident #{incident.id}")
+        self._data.incidents[incident.id] = incident
+        self._data.versions[incident.id] += 1
+
+    async def audit(self, entry: AuditEntry) -> None:
+        self._maybe_fail("audit")
+        self._data.audit.append(entry)
+
+
+class FakeIncidentStore:
+    """`core.alerting.ports.IncidentStore` in memory; read the committed state freely."""
+
+    def __init__(self) -> None:
+        self._data = _Data()
+        self._lock = asyncio.Lock()
+        #: (incident id, card) for every delivery `publish` queued, in order
+        self.cards: list[tuple[int, Card]] = []
+        #: transactions committed / rolled back by `run`
+        self.commits = 0
+        self.rollbacks = 0
+        self._last_content: dict[str, Card] = {}
+        #: IncidentTx method name -> the exception it raises (to prove all-or-nothing)
+        self.fail_tx: dict[str, Exception] = {}
+
+    # --- what tests read ------------------------------------------------------
+
+    @property
+    def incidents(self) -> dict[int, Incident]:
+        return dict(self._data.incidents)
+
+    @property
+    def states(self) -> dict[str, AlertState]:
+        return dict(self._data.states)
+
+    @property
+    def events(self) -> list[tuple[Alert, int | None]]:
+        """Recorded alert events, oldest first."""
+        return list(self._data.events)
+
+    @property
+    def audit(self) -> list[AuditEntry]:
+        return list(self._data.audit)
+
+    def incident(self, incident_id: int) -> Incident:
+        """The committed incident (a fresh read each call)."""
+        return self._data.incidents[incident_id]
+
+    def version(self, incident_id: int) -> tuple[int, int]:
+        """(version, published version) of an incident."""
+        return self._data.versions[incident_id], self._data.published_versions[incident_id]
+
+    # --- IncidentStore ----------------------------------------------------------
+
+    async def run(self, work: Callable[[IncidentTx], Awaitable[T]]) -> T:
+        async with self._lock:
+            draft = self._data.copy()
+            try:
+                result = await work(FakeIncidentTx(draft, self.fail_tx))
+            except BaseException:
+                self.rollbacks += 1
+                raise
+            self._data = draft
+            self.commits += 1
+            return result
+
+    async def get(self, incident_id: int) -> IncidentView | None:
+        incident = self._data.incidents.get(incident_id)
+        if incident is None:
+            return None
+        alerts = sorted(
+            (s.alert for s in self._data.states.values() if s.incident_id == incident_id),
+            key=lambda a: (a.status.value, a.starts_at, a.fingerprint),
+        )
+        return IncidentView(incident=incident, alerts=alerts[:VIEW_ALERTS])
+
+    async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
+        found = sorted(self._data.incidents.values(), key=lambda i: i.id, reverse=True)
+        if open_only:
+            found = [i for i in found if i.is_open]
+        return found[:limit]
+
+    async def silences_ending(self, before: datetime) -> list[int]:
+        return sorted(
+            i.id
+            for i in self._data.incidents.values()
+            if i.status is IncidentStatus.SILENCED
+            and i.silenced_until is not None
+            and i.silenced_until <= before
+        )
+
+    async def unpublished(self, *, limit: int) -> list[int]:
+        return self._owed(self._data.incidents)[:limit]
+
+    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
+        # as the SQL store: render everything first, then mark and queue together,
+        # so a render that raises leaves every card owed
+        rendered: list[tuple[int, int, Card | None]] = []
+        for incident_id in self._owed(incident_ids):
+            view = await self.get(incident_id)
+            card = cards(view) if view is not None else None
+            rendered.append((incident_id, self._data.versions[incident_id], card))
+        queued = 0
+        for incident_id, version, card in rendered:
+            self._data.published_versions[incident_id] = version
+            if card is None:
+                continue
+            last = self._last_content.get(card.key)
+            if last is not None and last.content == card.content:
+                continue  # the chat shows this already
+            self._last_content[card.key] = card
+            self.cards.append((incident_id, card))
+            queued += 1
+        return queued
+
+    def _owed(self, ids: Collection[int]) -> list[int]:
+        data = self._data
+        return sorted(
+            i
+            for i in set(ids)
+            if i in data.versions and data.published_versions[i] < data.versions[i]
+        )

@@ -1,0 +1,220 @@
+"""The card publisher: owed cards are queued once, caught up after a restart, kept on failure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from bot.render.incident import incident_card
+from core.alerting.lifecycle import Command
+from core.alerting.models import Actor, Alert, AlertStatus, IncidentView, Severity
+from core.alerting.ports import CardMaker
+from core.alerting.publisher import BATCH, CardPublisher
+from core.alerting.service import IncidentService
+from core.messages import Card
+from tests.unit.alerting.fakes import START, FakeClock, FakeIncidentStore
+
+HTTP = Actor(id="http", name="Alertmanager")
+CHAT = -100
+
+
+class Cards:
+    """A CardMaker that counts its renders; `None` for the incidents in `nowhere`."""
+
+    def __init__(self) -> None:
+        self.rendered: list[int] = []
+        self.nowhere: set[int] = set()
+        self.called = asyncio.Event()
+
+    def __call__(self, view: IncidentView) -> Card | None:
+        self.rendered.append(view.incident.id)
+        self.called.set()
+        if view.incident.id in self.nowhere:
+            return None
+        return incident_card(view, chat_id=CHAT)
+
+
+class Flaky(FakeIncidentStore):
+    """`publish` fails on the given calls (1-based; a busy database) and works on the others."""
+
+    def __init__(self, fail_on: frozenset[int] = frozenset({1})) -> None:
+        super().__init__()
+        self.fail_on = fail_on
+        self.publish_calls: list[list[int]] = []
+
+    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
+        self.publish_calls.append(list(incident_ids))
+        if len(self.publish_calls) in self.fail_on:
+            raise RuntimeError("database is locked")
+        return await super().publish(incident_ids, cards)
+
+
+def alert(fp: str, namespace: str) -> Alert:
+    return Alert(
+        fingerprint=fp,
+        status=AlertStatus.FIRING,
+        severity=Severity.HIGH,
+        name="Down",
+        labels={"alertname": "Down", "namespace": namespace},
+        starts_at=START,
+        source="alertmanager",
+    )
+
+
+async def open_incidents(store: FakeIncidentStore, n: int) -> IncidentService:
+    service = IncidentService(store, FakeClock())
+    await service.ingest([alert(f"fp{i}", f"ns{i}") for i in range(n)], actor=HTTP)
+    assert len(store.incidents) == n
+    return service
+
+
+async def test_poke_and_flush_publish_each_owed_incident_once() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    await open_incidents(store, 3)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+
+    publisher.poke([1, 2])
+    publisher.poke([2, 1])
+    await publisher.flush()
+
+    assert [(i, c.key) for i, c in store.cards] == [(1, "incident:1"), (2, "incident:2")]
+    assert cards.rendered == [1, 2]
+    assert all(c.chat_id == CHAT for _, c in store.cards)
+    assert store.version(1)[1] == store.version(1)[0], "marked as published"
+    assert store.version(3)[1] < store.version(3)[0], "#3 was not poked: still owed"
+
+    await publisher.flush()  # nothing owed any more
+    publisher.poke([1])  # poked, but unchanged since its card
+    await publisher.flush()
+    assert cards.rendered == [1, 2]
+    assert len(store.cards) == 2
+
+
+async def test_a_change_after_publishing_queues_the_card_again() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    service = IncidentService(store, FakeClock(), on_change=publisher.poke)
+    await service.ingest([alert("a", "prod")], actor=HTTP)
+    await publisher.flush()
+    await service.act(1, Command.ACK, actor=Actor(id="tg:1", name="Alice"))
+    await publisher.flush()
+
+    assert [i for i, _ in store.cards] == [1, 1]
+    first, second = (c.content.text for _, c in store.cards)
+    assert "firing" in first and "acknowledged" in second
+
+
+async def test_an_incident_with_nowhere_to_post_is_still_marked() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    await open_incidents(store, 2)
+    cards.nowhere = {1}
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    publisher.poke([1, 2])
+    await publisher.flush()
+    assert [i for i, _ in store.cards] == [2]
+    assert await store.unpublished(limit=10) == []
+
+
+async def test_catch_up_publishes_what_the_store_says_is_owed() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    n = BATCH * 2 + 3
+    await open_incidents(store, n)
+    publisher = CardPublisher(store, cards, retry_after_s=0)
+
+    assert await publisher.catch_up() == n
+
+    assert sorted(i for i, _ in store.cards) == list(range(1, n + 1))
+    assert len(cards.rendered) == n, "each card rendered once"
+    assert await store.unpublished(limit=100) == []
+    assert await publisher.catch_up() == 0
+
+
+async def test_a_store_failure_keeps_the_cards_owed() -> None:
+    store, cards = Flaky(), Cards()
+    await open_incidents(store, 3)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+
+    publisher.poke([3, 1, 2])
+    await publisher.flush()  # fails once, then retries what is still owed
+
+    assert store.publish_calls == [[1, 2, 3], [1, 2, 3]]
+    assert [i for i, _ in store.cards] == [1, 2, 3]
+    assert await store.unpublished(limit=10) == []
+
+
+async def test_a_failure_mid_way_retries_only_the_rest() -> None:
+    store, cards = Flaky(fail_on=frozenset({2})), Cards()
+    n = BATCH + 2
+    await open_incidents(store, n)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    publisher.poke(range(1, n + 1))
+    await publisher.flush()
+
+    rest = [BATCH + 1, BATCH + 2]
+    assert store.publish_calls == [list(range(1, BATCH + 1)), rest, rest]
+    assert sorted(i for i, _ in store.cards) == list(range(1, n + 1))
+    assert len(store.cards) == n, "the first chunk was not published twice"
+
+
+async def test_a_failing_catch_up_keeps_the_cards_owed() -> None:
+    store, cards = Flaky(), Cards()
+    await open_incidents(store, 2)
+    publisher = CardPublisher(store, cards, retry_after_s=0)
+    with pytest.raises(RuntimeError, match="database is locked"):
+        await publisher.catch_up()
+    assert await store.unpublished(limit=10) == [1, 2]
+    assert await publisher.catch_up() == 2
+
+
+async def test_one_card_that_cannot_be_rendered_does_not_hold_back_the_others() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    await open_incidents(store, 3)
+
+    def poisoned(view: IncidentView) -> Card | None:
+        if view.incident.id == 2:
+            raise IndexError("a template bug")
+        return cards(view)
+
+    publisher = CardPublisher(store, poisoned, settle_s=0, retry_after_s=0)
+    publisher.poke([1, 2, 3])
+    await publisher.flush()
+    assert [i for i, _ in store.cards] == [1, 3]
+    assert await store.unpublished(limit=10) == [], "skipped, not retried forever"
+
+
+async def test_the_running_publisher_catches_up_then_follows_pokes() -> None:
+    store, cards = Flaky(), Cards()  # the first catch-up fails and is retried
+    service = await open_incidents(store, 1)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    publisher.start()
+    try:
+        while not store.cards:
+            await cards.called.wait()
+            cards.called.clear()
+        assert [i for i, _ in store.cards] == [1]
+
+        await service.ingest([alert("late", "other")], actor=HTTP)
+        publisher.poke([2])
+        while len(store.cards) < 2:
+            await cards.called.wait()
+            cards.called.clear()
+        assert [i for i, _ in store.cards] == [1, 2]
+    finally:
+        await publisher.stop()
+    await publisher.stop()  # stopping twice is harmless
+
+
+async def test_stop_publishes_what_is_owed() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    await open_incidents(store, 2)
+    publisher = CardPublisher(store, cards, settle_s=3600, retry_after_s=0)  # would wait an hour
+    await publisher.catch_up()
+    await IncidentService(store, FakeClock()).act(
+        1, Command.ACK, actor=Actor(id="tg:1", name="Alice")
+    )
+    publisher.start()
+    publisher.poke([1])
+    await publisher.stop()
+    assert [i for i, _ in store.cards] == [1, 2, 1]
