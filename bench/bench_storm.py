@@ -88,7 +88,7 @@ async def run() -> list[Row]:
                     await asyncio.sleep(0.1)
                 all_visible = time.perf_counter() - started
                 await asyncio.sleep(QUIET_AFTER_S)  # let edits drain: do they provoke 429s?
-    await emulator.close()
+        await emulator.close()  # wakes any long poll left open, before the server stops
     unplanned = GROUPS / GROUP.count * GROUP.seconds
     messages = len(emulator.bot_messages(CHAT))
     return [

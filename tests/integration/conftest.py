@@ -43,4 +43,4 @@ async def telegram() -> AsyncIterator[TelegramWorld]:
     emulator.add_chat(FOREIGN, title="Somebody else's group")
     async with serve_asgi(create_emulator_app(emulator)) as url:
         yield TelegramWorld(emulator, url)
-    await emulator.close()
+        await emulator.close()  # wakes any long poll left open, before the server stops
