@@ -6,6 +6,7 @@ from sqlalchemy.engine import make_url
 
 from bot.services import Services
 from core import __version__
+from core.alerting.models import IncidentStatus
 from core.status import StatusReport
 from storage.db import ping
 from storage.migrate import current_revision
@@ -23,6 +24,9 @@ async def gather_status(services: Services) -> StatusReport:
         counts["outbox pending"] = outbox["pending"] + outbox["sending"]
         counts["outbox failed"] = outbox["dead"]
         counts["updates handled"] = await services.ledger.count()
+        incidents = await services.incidents.counts()
+        counts["incidents open"] = sum(n for s, n in incidents.items() if s != "resolved")
+        counts["incidents firing"] = incidents[IncidentStatus.FIRING]
     return StatusReport(
         version=__version__,
         uptime_s=(services.clock.now() - services.started_at).total_seconds(),

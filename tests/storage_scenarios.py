@@ -110,6 +110,9 @@ async def exercise_incident_store(engine: AsyncEngine) -> None:
     assert await CardPublisher(store, card_of).catch_up() == 1
     assert await store.unpublished(limit=10) == []
 
+    counts = await service.counts()
+    assert (counts[IncidentStatus.RESOLVED], counts[IncidentStatus.ACKNOWLEDGED]) == (1, 1)
+
     async with engine.connect() as conn:
         actions = (await conn.execute(text("SELECT action FROM audit_log ORDER BY id"))).all()
     assert [a for (a,) in actions] == [

@@ -58,6 +58,10 @@ class IncidentStore(Protocol):
         """Silenced incidents whose silence ends at or before `before`."""
         ...
 
+    async def counts_by_status(self) -> dict[str, int]:
+        """How many incidents are in each status."""
+        ...
+
     async def unpublished(self, *, limit: int) -> list[int]:
         """Incidents changed since their card was last queued (oldest first)."""
         ...

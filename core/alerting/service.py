@@ -367,5 +367,10 @@ class IncidentService:
             raise NotFoundError(f"No incident #{incident_id}.")
         return found
 
+    async def counts(self) -> dict[IncidentStatus, int]:
+        """Incidents per status, every status present (for /status)."""
+        found = await self._store.counts_by_status()
+        return {status: found.get(status.value, 0) for status in IncidentStatus}
+
     async def recent(self, *, open_only: bool = True, limit: int = 20) -> list[Incident]:
         return await self._store.recent(open_only=open_only, limit=limit)

@@ -31,6 +31,7 @@ async def test_answers_start_and_status(tmp_path: Path, telegram: TelegramWorld)
         assert "Database: sqlite" in answer[0] and "— ok" in answer[0]
         assert "Mode: telegram" in answer[0]
         assert "updates handled: 2" in answer[0]
+        assert "incidents open: 0" in answer[0] and "incidents firing: 0" in answer[0]
     commands = [c["command"] for c in telegram.emulator.commands]
     assert commands[:3] == ["start", "help", "status"]
 

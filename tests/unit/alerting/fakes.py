@@ -11,6 +11,7 @@ published version lags behind.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -206,6 +207,9 @@ class FakeIncidentStore:
         if open_only:
             found = [i for i in found if i.is_open]
         return found[:limit]
+
+    async def counts_by_status(self) -> dict[str, int]:
+        return dict(Counter(i.status.value for i in self._data.incidents.values()))
 
     async def silences_ending(self, before: datetime) -> list[int]:
         return sorted(

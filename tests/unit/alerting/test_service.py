@@ -678,3 +678,12 @@ async def test_recent_is_newest_first(service: IncidentService) -> None:
     assert [i.id for i in await service.recent()] == [2]
     assert [i.id for i in await service.recent(open_only=False)] == [2, 1]
     assert [i.id for i in await service.recent(open_only=False, limit=1)] == [2]
+
+
+async def test_counts_cover_every_status(service: IncidentService) -> None:
+    assert await service.counts() == dict.fromkeys(IncidentStatus, 0)
+    await service.ingest([alert("a"), alert("b", namespace="dev")], actor=HTTP)
+    await service.act(2, Command.ACK, actor=ALICE)
+    counts = await service.counts()
+    assert counts[IncidentStatus.FIRING] == 1 and counts[IncidentStatus.ACKNOWLEDGED] == 1
+    assert counts[IncidentStatus.RESOLVED] == 0
