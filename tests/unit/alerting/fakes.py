@@ -20,9 +20,11 @@ from typing import TypeVar
 from core.alerting.models import (
     Alert,
     AlertState,
+    AlertStatus,
     Incident,
     IncidentStatus,
     IncidentView,
+    Severity,
 )
 from core.alerting.ports import CardMaker, IncidentTx
 from core.audit import AuditEntry
@@ -33,6 +35,19 @@ T = TypeVar("T")
 #: alerts a view lists, as the SQL store does
 VIEW_ALERTS = 10
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def firing(fp: str, namespace: str = "prod") -> Alert:
+    """A firing alert of the group `Down` in `namespace`."""
+    return Alert(
+        fingerprint=fp,
+        status=AlertStatus.FIRING,
+        severity=Severity.HIGH,
+        name="Down",
+        labels={"alertname": "Down", "namespace": namespace},
+        starts_at=START,
+        source="alertmanager",
+    )
 
 
 class FakeClock:

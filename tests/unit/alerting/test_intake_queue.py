@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 
 from core.alerting.intake_queue import IntakeQueue
-from core.alerting.models import Actor, Alert, AlertStatus, IngestResult, Severity
+from core.alerting.models import Actor, Alert, IngestResult
 from core.alerting.service import IncidentService
-from tests.unit.alerting.fakes import FakeClock, FakeIncidentStore
+from tests.unit.alerting.fakes import FakeClock, FakeIncidentStore, firing
 
 HTTP = Actor(id="http", name="Alertmanager")
 GRAFANA = Actor(id="grafana", name="Grafana")
@@ -43,18 +42,6 @@ class SpyService(IncidentService):
         return await super().ingest_many(payloads, actor=actor)
 
 
-def alert(fp: str, namespace: str = "prod") -> Alert:
-    return Alert(
-        fingerprint=fp,
-        status=AlertStatus.FIRING,
-        severity=Severity.HIGH,
-        name="Down",
-        labels={"alertname": "Down", "namespace": namespace},
-        starts_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-        source="alertmanager",
-    )
-
-
 @pytest.fixture
 def store() -> FakeIncidentStore:
     return FakeIncidentStore()
@@ -81,8 +68,8 @@ async def test_one_sender_is_one_transaction_per_payload(
 ) -> None:
     service.gate.set()
     queue = IntakeQueue(service)
-    first = await queue.submit([alert("a")], actor=HTTP)
-    second = await queue.submit([alert("b", namespace="dev")], actor=HTTP)
+    first = await queue.submit([firing("a")], actor=HTTP)
+    second = await queue.submit([firing("b", namespace="dev")], actor=HTTP)
     assert first == IngestResult(accepted=1, new=1, incidents=[1])
     assert second == IngestResult(accepted=1, new=1, incidents=[2])
     assert service.calls == [("http", [["a"]]), ("http", [["b"]])]
@@ -96,10 +83,10 @@ async def test_payloads_arriving_during_a_commit_share_the_next_one(
     tasks = await queued_behind_a_commit(
         queue,
         service,
-        [alert("a")],
-        [alert("b")],
-        [alert("c", namespace="dev")],
-        [alert("d"), alert("e", namespace="qa")],
+        [firing("a")],
+        [firing("b")],
+        [firing("c", namespace="dev")],
+        [firing("d"), firing("e", namespace="qa")],
     )
     assert not any(t.done() for t in tasks), "nobody is answered before their commit"
 
@@ -125,11 +112,11 @@ async def test_a_batch_is_bounded_by_alert_count(service: SpyService) -> None:
     tasks = await queued_behind_a_commit(
         queue,
         service,
-        [alert("a")],
-        [alert("b"), alert("c")],
-        [alert("d")],
-        [alert("e"), alert("f"), alert("g"), alert("h")],  # alone it is over the bound
-        [alert("i")],
+        [firing("a")],
+        [firing("b"), firing("c")],
+        [firing("d")],
+        [firing("e"), firing("f"), firing("g"), firing("h")],  # alone it is over the bound
+        [firing("i")],
     )
     service.gate.set()
     results = await asyncio.gather(*tasks)
@@ -144,12 +131,12 @@ async def test_a_batch_is_bounded_by_alert_count(service: SpyService) -> None:
 
 async def test_each_actor_gets_its_own_transaction(service: SpyService) -> None:
     queue = IntakeQueue(service)
-    first = asyncio.create_task(queue.submit([alert("a")], actor=HTTP))
+    first = asyncio.create_task(queue.submit([firing("a")], actor=HTTP))
     await service.entered.wait()
     others = [
-        asyncio.create_task(queue.submit([alert("b")], actor=GRAFANA)),
-        asyncio.create_task(queue.submit([alert("c")], actor=HTTP)),
-        asyncio.create_task(queue.submit([alert("d")], actor=GRAFANA)),
+        asyncio.create_task(queue.submit([firing("b")], actor=GRAFANA)),
+        asyncio.create_task(queue.submit([firing("c")], actor=HTTP)),
+        asyncio.create_task(queue.submit([firing("d")], actor=GRAFANA)),
     ]
     await asyncio.sleep(0)
     service.gate.set()
@@ -166,7 +153,7 @@ async def test_a_bad_payload_does_not_fail_its_neighbours(
 ) -> None:
     queue = IntakeQueue(service)
     first, good, bad, also_good = await queued_behind_a_commit(
-        queue, service, [alert("a")], [alert("b")], [alert("poison")], [alert("c", "dev")]
+        queue, service, [firing("a")], [firing("b")], [firing("poison")], [firing("c", "dev")]
     )
     service.gate.set()
 
@@ -190,9 +177,9 @@ async def test_a_lone_failing_payload_gets_its_error(service: SpyService) -> Non
     service.gate.set()
     queue = IntakeQueue(service)
     with pytest.raises(Poison):
-        await queue.submit([alert("poison")], actor=HTTP)
+        await queue.submit([firing("poison")], actor=HTTP)
     assert len(service.calls) == 1, "nothing to retry for a batch of one"
-    assert (await queue.submit([alert("a")], actor=HTTP)).new == 1, "the queue still works"
+    assert (await queue.submit([firing("a")], actor=HTTP)).new == 1, "the queue still works"
 
 
 async def test_a_cancelled_caller_does_not_break_the_drainer(
@@ -200,7 +187,7 @@ async def test_a_cancelled_caller_does_not_break_the_drainer(
 ) -> None:
     queue = IntakeQueue(service)
     first, gone, waiting = await queued_behind_a_commit(
-        queue, service, [alert("a")], [alert("b")], [alert("c", "dev")]
+        queue, service, [firing("a")], [firing("b")], [firing("c", "dev")]
     )
     gone.cancel()  # the client disconnected while its payload was queued
     first.cancel()  # ... or while its commit was in flight
@@ -211,7 +198,7 @@ async def test_a_cancelled_caller_does_not_break_the_drainer(
         with pytest.raises(asyncio.CancelledError):
             await task
     assert sorted(store.states) == ["a", "b", "c"], "a cancelled caller's alerts still count"
-    assert (await queue.submit([alert("d")], actor=HTTP)).incidents == [1]
+    assert (await queue.submit([firing("d")], actor=HTTP)).incidents == [1]
     await queue.close()
 
 
@@ -219,7 +206,7 @@ async def test_close_waits_for_queued_payloads(
     service: SpyService, store: FakeIncidentStore
 ) -> None:
     queue = IntakeQueue(service)
-    tasks = await queued_behind_a_commit(queue, service, [alert("a")], [alert("b")])
+    tasks = await queued_behind_a_commit(queue, service, [firing("a")], [firing("b")])
     service.gate.set()
     await queue.close()
     assert sorted(store.states) == ["a", "b"], "committed by the time close returns"

@@ -9,12 +9,12 @@ import pytest
 
 from bot.render.incident import incident_card
 from core.alerting.lifecycle import Command
-from core.alerting.models import Actor, Alert, AlertStatus, IncidentView, Severity
+from core.alerting.models import Actor, IncidentView
 from core.alerting.ports import CardMaker
 from core.alerting.publisher import BATCH, CardPublisher
 from core.alerting.service import IncidentService
 from core.messages import Card
-from tests.unit.alerting.fakes import START, FakeClock, FakeIncidentStore
+from tests.unit.alerting.fakes import FakeClock, FakeIncidentStore, firing
 
 HTTP = Actor(id="http", name="Alertmanager")
 CHAT = -100
@@ -51,21 +51,9 @@ class Flaky(FakeIncidentStore):
         return await super().publish(incident_ids, cards)
 
 
-def alert(fp: str, namespace: str) -> Alert:
-    return Alert(
-        fingerprint=fp,
-        status=AlertStatus.FIRING,
-        severity=Severity.HIGH,
-        name="Down",
-        labels={"alertname": "Down", "namespace": namespace},
-        starts_at=START,
-        source="alertmanager",
-    )
-
-
 async def open_incidents(store: FakeIncidentStore, n: int) -> IncidentService:
     service = IncidentService(store, FakeClock())
-    await service.ingest([alert(f"fp{i}", f"ns{i}") for i in range(n)], actor=HTTP)
+    await service.ingest([firing(f"fp{i}", f"ns{i}") for i in range(n)], actor=HTTP)
     assert len(store.incidents) == n
     return service
 
@@ -96,7 +84,7 @@ async def test_a_change_after_publishing_queues_the_card_again() -> None:
     store, cards = FakeIncidentStore(), Cards()
     publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
     service = IncidentService(store, FakeClock(), on_change=publisher.poke)
-    await service.ingest([alert("a", "prod")], actor=HTTP)
+    await service.ingest([firing("a", "prod")], actor=HTTP)
     await publisher.flush()
     await service.act(1, Command.ACK, actor=Actor(id="tg:1", name="Alice"))
     await publisher.flush()
@@ -195,7 +183,7 @@ async def test_the_running_publisher_catches_up_then_follows_pokes() -> None:
             cards.called.clear()
         assert [i for i, _ in store.cards] == [1]
 
-        await service.ingest([alert("late", "other")], actor=HTTP)
+        await service.ingest([firing("late", "other")], actor=HTTP)
         publisher.poke([2])
         while len(store.cards) < 2:
             await cards.called.wait()
