@@ -32,6 +32,12 @@ STATUS_ICON = {
     IncidentStatus.SILENCED: "🔕",
     IncidentStatus.RESOLVED: "✅",
 }
+#: what a person can do next, by status
+NEXT_STEPS = {
+    IncidentStatus.FIRING: ("/ack {id}", "/silence {id} 1h", "/resolve {id}"),
+    IncidentStatus.ACKNOWLEDGED: ("/silence {id} 1h", "/resolve {id}"),
+    IncidentStatus.SILENCED: ("/ack {id}", "/silence {id} 1h", "/resolve {id}"),
+}
 #: labels every card shows anyway, or that say nothing to a person
 QUIET_LABELS = frozenset({"alertname", "severity", "__name__"})
 SUMMARY_CHARS = 300
@@ -106,10 +112,8 @@ def render_incident(view: IncidentView) -> Rendered:
         hidden = incident.alert_count - len(view.alerts)
         if hidden > 0:
             lines.append(f"<i>… and {hidden} more alert(s)</i>")
-    if incident.is_open:
-        lines.append(
-            f"\n<i>/ack {incident.id} · /silence {incident.id} 1h · /resolve {incident.id}</i>"
-        )
+    if hints := NEXT_STEPS.get(incident.status):
+        lines.append("\n<i>" + " · ".join(h.format(id=incident.id) for h in hints) + "</i>")
     return Rendered(text=fit_lines(lines))
 
 

@@ -299,15 +299,15 @@ class IncidentService:
             severity=severity,
             name=title,
             labels={"reported_by": actor.name[:100]},
-            annotations={"summary": text.strip()[:4000]},
+            annotations={"summary": " ".join(words)[:4000]},
             starts_at=now,
             source=MANUAL_SOURCE,
         )
 
         async def work(tx: IncidentTx) -> Incident:
-            incident = await tx.add_incident(
-                self._new_incident(alert, now, group_key=f"manual:{fingerprint}")
-            )
+            # typed by a person: no group labels, the title says it all
+            manual = self._new_incident(alert, now, group_key=f"manual:{fingerprint}")
+            incident = await tx.add_incident(manual.model_copy(update={"labels": {}}))
             await tx.record([(alert, incident.id)])
             incident = incident.model_copy(update={"alert_count": 1, "firing_count": 1})
             await tx.save(incident)

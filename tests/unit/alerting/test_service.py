@@ -485,7 +485,8 @@ async def test_open_manual(
     assert incident_id == incident.id
     assert (event.name, event.starts_at, event.source) == ("db down", clock.now(), "telegram")
     assert event.labels == {"reported_by": "Alice"}
-    assert event.annotations == {"summary": "critical db down"}
+    assert event.annotations == {"summary": "db down"}
+    assert incident.labels == {}, "a typed incident has no group labels to show"
     [entry] = store.audit
     assert (entry.action, entry.actor, entry.subject) == (
         "incident.opened",

@@ -181,6 +181,14 @@ def test_a_silence_shows_until_when_and_the_commands() -> None:
     assert plain.splitlines()[-1] == "/ack 12 · /silence 12 1h · /resolve 12"
 
 
+def test_an_acknowledged_card_offers_what_is_left_to_do() -> None:
+    acked = incident(
+        status=IncidentStatus.ACKNOWLEDGED, acknowledged_at=LATER, acknowledged_by="Bo"
+    )
+    _, plain = render(IncidentView(incident=acked))
+    assert plain.splitlines()[-1] == "/silence 12 1h · /resolve 12"
+
+
 def test_alerts_not_listed_are_counted() -> None:
     view = IncidentView(
         incident=incident(alert_count=25, firing_count=20),
