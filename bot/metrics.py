@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
 
 from core import __version__
+from core.llm.router import ProviderStats
 
 
 class Metrics:
@@ -40,6 +43,33 @@ class Metrics:
             ["source", "kind"],
             registry=self.registry,
         )
+        self.incidents = Gauge(
+            "howl_incidents", "Incidents by status", ["status"], registry=self.registry
+        )
+        self.llm_calls = Gauge(
+            "howl_llm_calls",
+            "Model calls since start, by provider and outcome (ok, failure, skipped)",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.llm_tokens = Gauge(
+            "howl_llm_tokens",
+            "Tokens since start, by provider and kind (prompt, completion)",
+            ["provider", "kind"],
+            registry=self.registry,
+        )
+        self.llm_cost = Gauge(
+            "howl_llm_cost_usd",
+            "Spend in USD, by provider, since start and today (UTC)",
+            ["provider", "period"],
+            registry=self.registry,
+        )
+        self.llm_breaker_open = Gauge(
+            "howl_llm_breaker_open",
+            "1 while a provider's circuit breaker keeps it out of its routes",
+            ["provider"],
+            registry=self.registry,
+        )
         self.uptime = Gauge("howl_uptime_seconds", "Seconds since start", registry=self.registry)
 
     def delivered(self, kind: str, result: str) -> None:
@@ -50,6 +80,21 @@ class Metrics:
         if alerts:
             self.intake_alerts.labels(source=source, kind="accepted").inc(alerts)
             self.intake_alerts.labels(source=source, kind="new").inc(new)
+
+    def observe_incidents(self, counts: Mapping[str, int]) -> None:
+        for status, count in counts.items():
+            self.incidents.labels(status=status).set(count)
+
+    def observe_llm(self, stats: Mapping[str, ProviderStats]) -> None:
+        for name, provider in stats.items():
+            for outcome in ("ok", "failures", "skipped"):
+                label = outcome.removesuffix("s") if outcome == "failures" else outcome
+                self.llm_calls.labels(provider=name, outcome=label).set(getattr(provider, outcome))
+            self.llm_tokens.labels(provider=name, kind="prompt").set(provider.prompt_tokens)
+            self.llm_tokens.labels(provider=name, kind="completion").set(provider.completion_tokens)
+            self.llm_cost.labels(provider=name, period="total").set(provider.cost_usd)
+            self.llm_cost.labels(provider=name, period="today").set(provider.spent_today_usd)
+            self.llm_breaker_open.labels(provider=name).set(int(provider.breaker == "open"))
 
     def update_seen(self, outcome: str) -> None:
         self.updates.labels(outcome=outcome).inc()

@@ -48,6 +48,9 @@ async def metrics(request: Request) -> Response:
     services.metrics.uptime.set((services.clock.now() - services.started_at).total_seconds())
     for status, count in (await services.outbox.counts()).items():
         services.metrics.outbox.labels(status=status).set(count)
+    incidents = await services.incidents.counts()
+    services.metrics.observe_incidents({status.value: n for status, n in incidents.items()})
+    services.metrics.observe_llm(services.llm.stats())
     return Response(
         services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -66,6 +66,10 @@ async def test_metrics_are_prometheus_text(services: Services) -> None:
     assert 'howl_outbox_items{status="pending"} 0.0' in body
     assert 'howl_build_info{version="0.1.0"} 1.0' in body
     assert "howl_uptime_seconds" in body
+    assert 'howl_incidents{status="firing"} 0.0' in body
+    assert 'howl_llm_calls{outcome="ok",provider="embedded"} 0.0' in body
+    assert 'howl_llm_breaker_open{provider="embedded"} 0.0' in body
+    assert 'howl_llm_cost_usd{period="today",provider="embedded"} 0.0' in body
 
 
 async def test_openapi_lists_the_endpoints(services: Services) -> None:
