@@ -87,9 +87,9 @@ class Metrics:
 
     def observe_llm(self, stats: Mapping[str, ProviderStats]) -> None:
         for name, provider in stats.items():
-            for outcome in ("ok", "failures", "skipped"):
-                label = outcome.removesuffix("s") if outcome == "failures" else outcome
-                self.llm_calls.labels(provider=name, outcome=label).set(getattr(provider, outcome))
+            calls = {"ok": provider.ok, "failure": provider.failures, "skipped": provider.skipped}
+            for outcome, count in calls.items():
+                self.llm_calls.labels(provider=name, outcome=outcome).set(count)
             self.llm_tokens.labels(provider=name, kind="prompt").set(provider.prompt_tokens)
             self.llm_tokens.labels(provider=name, kind="completion").set(provider.completion_tokens)
             self.llm_cost.labels(provider=name, period="total").set(provider.cost_usd)
