@@ -16,6 +16,7 @@ from bot.services import Services
 from core.config import load_settings
 from storage.db import create_engine
 from storage.migrate import upgrade
+from tests.conftest import sqlite_threads_settled
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ async def test_readyz_503_when_the_database_is_gone(services: Services, tmp_path
         answer = await http.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["checks"]["database"] is False
+    await services.engine.dispose()
+    await sqlite_threads_settled()
 
 
 async def test_metrics_are_prometheus_text(services: Services) -> None:

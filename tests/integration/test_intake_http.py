@@ -20,6 +20,7 @@ from bot.services import Services
 from core.config import load_settings
 from storage.db import create_engine
 from storage.migrate import upgrade
+from tests.conftest import sqlite_threads_settled
 from tests.servers.telegram import serve_asgi
 
 TOKEN = "intake-token-0123456789"
@@ -298,6 +299,8 @@ async def test_database_failure_is_503_so_the_sender_retries(
     assert answer.status_code == 503
     assert answer.json() == {"detail": "could not store the alerts; nothing was kept, retry later"}
     assert answer.headers["retry-after"] == "5"
+    await services.engine.dispose()
+    await sqlite_threads_settled()
 
 
 async def test_read_views(http: httpx.AsyncClient) -> None:
