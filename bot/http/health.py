@@ -5,16 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from bot.services import Services
+from bot.http.deps import services_of
 from storage.db import ping
 
 router = APIRouter(tags=["health"])
-
-
-def _services(request: Request) -> Services:
-    services = request.app.state.services
-    assert isinstance(services, Services)
-    return services
 
 
 @router.get("/healthz", summary="200 while the process lives")
@@ -28,7 +22,7 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "not ready; `checks` says what failed"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    services = _services(request)
+    services = services_of(request)
     checks = {"database": await ping(services.engine), "poller": services.poller_running()}
     ready = all(checks.values())
     return JSONResponse(
@@ -44,7 +38,7 @@ async def readyz(request: Request) -> JSONResponse:
     responses={200: {"content": {"text/plain": {}}}},
 )
 async def metrics(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     services.metrics.uptime.set((services.clock.now() - services.started_at).total_seconds())
     for status, count in (await services.outbox.counts()).items():
         services.metrics.outbox.labels(status=status).set(count)

@@ -7,16 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from bot.services import Services
+from bot.http.deps import services_of
 from core.alerting.models import Incident, IncidentView
 
 router = APIRouter(prefix="/api", tags=["incidents"])
-
-
-def _services(request: Request) -> Services:
-    services = request.app.state.services
-    assert isinstance(services, Services)
-    return services
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -38,7 +32,7 @@ async def list_incidents(
     status: str = Query("open", pattern="^(open|all)$", description="`open` or `all`"),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    incidents = await _services(request).incidents.recent(open_only=status == "open", limit=limit)
+    incidents = await services_of(request).incidents.recent(open_only=status == "open", limit=limit)
     return {"incidents": [incident_json(i) for i in incidents]}
 
 
@@ -48,7 +42,7 @@ async def list_incidents(
     responses={404: {"description": "no such incident"}},
 )
 async def get_incident(request: Request, incident_id: int) -> Any:
-    view = await _services(request).incidents.find(incident_id)
+    view = await services_of(request).incidents.find(incident_id)
     if view is None:
         return JSONResponse({"detail": f"No incident #{incident_id}."}, status_code=404)
     return view_json(view)

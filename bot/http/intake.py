@@ -17,7 +17,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from bot.services import Services
+from bot.http.deps import services_of
 from core.alerting.models import Actor, Alert
 from core.alerting.payloads import (
     AlertmanagerWebhook,
@@ -40,12 +40,6 @@ router = APIRouter(tags=["intake"])
 class _Refused(Exception):
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
         self.status, self.detail, self.headers = status, detail, headers or {}
-
-
-def _services(request: Request) -> Services:
-    services = request.app.state.services
-    assert isinstance(services, Services)
-    return services
 
 
 def _check_token(request: Request, expected: str) -> None:
@@ -83,7 +77,7 @@ def _decode(body: bytes) -> Any:
 
 
 async def _intake(request: Request, parse: Callable[..., list[Alert]], source: str) -> JSONResponse:
-    services = _services(request)
+    services = services_of(request)
     try:
         _check_token(request, services.settings.webhook_token.get_secret_value())
         body = await _read_body(request)

@@ -11,19 +11,13 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from bot.services import Services
+from bot.http.deps import services_of
 from core.config import PLAYGROUND_USER_ID
 
 router = APIRouter(include_in_schema=False)
 
 #: the second person in the playground: a teammate who is not an approver
 TEAMMATE_ID = 1002
-
-
-def _services(request: Request) -> Services:
-    services = request.app.state.services
-    assert isinstance(services, Services)
-    return services
 
 
 @router.get("/playground", response_class=HTMLResponse)
@@ -34,7 +28,7 @@ async def page() -> HTMLResponse:
 
 @router.get("/playground/config")
 async def config(request: Request) -> dict[str, Any]:
-    services = _services(request)
+    services = services_of(request)
     return {
         "chat_id": services.alert_chat_id,
         "emulator": "/tg",
@@ -86,7 +80,7 @@ def sample_alertmanager_payload(now: datetime | None = None) -> dict[str, Any]:
 @router.post("/playground/simulate-alert")
 async def simulate_alert(request: Request) -> JSONResponse:
     """Post a sample Alertmanager payload through the real intake endpoint."""
-    services = _services(request)
+    services = services_of(request)
     headers = {}
     token = services.settings.webhook_token.get_secret_value()
     if token:
