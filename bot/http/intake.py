@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -137,31 +137,38 @@ def _body_schema(model: type[Any]) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/alerts/alertmanager",
-    summary="Alertmanager webhook (version 4)",
-    responses=_ANSWERS,
-    openapi_extra=_body_schema(AlertmanagerWebhook),
-)
-async def alertmanager(request: Request) -> JSONResponse:
-    return await _intake(request, parse_alertmanager, "alertmanager")
+#: path -> (source name, parser, body model, summary): one intake route each
+SENDERS: dict[str, tuple[str, Callable[..., list[Alert]], type[Any], str]] = {
+    "/alerts/alertmanager": (
+        "alertmanager", parse_alertmanager, AlertmanagerWebhook,
+        "Alertmanager webhook (version 4)",
+    ),
+    "/alerts/grafana": (
+        "grafana", parse_grafana, GrafanaWebhook, "Grafana unified-alerting webhook",
+    ),
+    "/alerts": (
+        "generic", parse_generic, GenericAlert,
+        "Generic alert: title, severity, labels, annotations, source, fingerprint?",
+    ),
+}  # fmt: skip
 
 
-@router.post(
-    "/alerts/grafana",
-    summary="Grafana unified-alerting webhook",
-    responses=_ANSWERS,
-    openapi_extra=_body_schema(GrafanaWebhook),
-)
-async def grafana(request: Request) -> JSONResponse:
-    return await _intake(request, parse_grafana, "grafana")
+def _endpoint(
+    parse: Callable[..., list[Alert]], source: str
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def endpoint(request: Request) -> JSONResponse:
+        return await _intake(request, parse, source)
+
+    endpoint.__name__ = f"intake_{source}"
+    return endpoint
 
 
-@router.post(
-    "/alerts",
-    summary="Generic alert: title, severity, labels, annotations, source, fingerprint?",
-    responses=_ANSWERS,
-    openapi_extra=_body_schema(GenericAlert),
-)
-async def generic(request: Request) -> JSONResponse:
-    return await _intake(request, parse_generic, "generic")
+for _path, (_source, _parse, _model, _summary) in SENDERS.items():
+    router.add_api_route(
+        _path,
+        _endpoint(_parse, _source),
+        methods=["POST"],
+        summary=_summary,
+        responses=_ANSWERS,
+        openapi_extra=_body_schema(_model),
+    )
