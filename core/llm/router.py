@@ -237,31 +237,27 @@ class Router:
         """One provider: an answer, at most one repair, or None to move down the chain."""
         name = lane.provider.name
         timeout_s = route.timeout_s or lane.limits.timeout_s
-        response = await self._call(lane, request, timeout_s, trace, who=name)
-        if response is None:
-            return None
-        try:
-            value, raw = accept(request, response)
-        except ContractError as exc:
-            trace.note(name, f"invalid answer: {exc}")
-            bad_text = response.content or json.dumps(response.raw_tool_calls)[:800]
-            repair = request.model_copy(
-                update={"messages": repair_messages(request, bad_text, str(exc))}
-            )
-            trace.retry_used = True
-            who = f"{name} (repair)"
-            response = await self._call(lane, repair, timeout_s, trace, who=who)
+        asked, who = request, name
+        for repairing in (False, True):
+            response = await self._call(lane, asked, timeout_s, trace, who=who)
             if response is None:
                 return None
             try:
                 value, raw = accept(request, response)
-            except ContractError as again:
-                trace.note(who, f"invalid answer: {again}")
-                return None
+            except ContractError as exc:
+                trace.note(who, f"invalid answer: {exc}")
+                if repairing:
+                    return None
+                bad_text = response.content or json.dumps(response.raw_tool_calls)[:800]
+                asked = request.model_copy(
+                    update={"messages": repair_messages(request, bad_text, str(exc))}
+                )
+                trace.retry_used = True
+                who = f"{name} (repair)"
+                continue
             trace.note(who, "ok")
             return value, raw, response
-        trace.note(name, "ok")
-        return value, raw, response
+        return None
 
     async def _call(
         self, lane: _Lane, request: ChatRequest, timeout_s: float, trace: _Trace, *, who: str
