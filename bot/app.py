@@ -46,7 +46,7 @@ from core.config import PLAYGROUND_USER_ID, Settings
 from core.errors import ConfigError
 from core.llm.router import build_router
 from core.ports import SystemClock
-from storage.db import create_engine, describe_db_error, session_factory
+from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import SqlAuditLog, SqlIncidentStore, SqlOutbox, SqlUpdateLedger
 
@@ -253,7 +253,7 @@ async def run_howl(settings: Settings, *, stop: asyncio.Event | None = None) -> 
             ) from None
         return await _serve(settings, engine, stop or asyncio.Event())
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,3 +113,25 @@ def describe_db_error(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     return f"{type(cause).__name__}: {text}"
+
+
+async def sqlite_threads_settled(limit_s: float = 2.0) -> None:
+    """Wait (up to `limit_s`) for aiosqlite's worker threads to end.
+
+    A SQLite connection that failed to open reports back from its own thread;
+    if the event loop closes first (a CLI exiting on that very error, a test
+    that breaks the database on purpose), the thread dies with "Event loop is
+    closed" and prints a traceback after our one-line error.
+    """
+    deadline = time.monotonic() + limit_s
+    # threads signal nothing we could await: poll briefly
+    while time.monotonic() < deadline and any(  # noqa: ASYNC110
+        thread.name.endswith("(_connection_worker_thread)") for thread in threading.enumerate()
+    ):
+        await asyncio.sleep(0.01)
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Dispose the engine and let its driver threads finish before the loop may close."""
+    await engine.dispose()
+    await sqlite_threads_settled()

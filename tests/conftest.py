@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import os
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from storage.db import sqlite_threads_settled
+
+__all__ = ["require_binary", "sqlite_threads_settled"]
 
 # As `howl` does at start-up: python-telegram-bot's durations as timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -64,17 +65,3 @@ def require_binary(*names: str) -> str:
     if os.environ.get("HOWL_REQUIRE_E2E") == "1":
         pytest.fail(f"HOWL_REQUIRE_E2E=1 but {reason}")
     pytest.skip(reason)
-
-
-async def sqlite_threads_settled(timeout: float = 2.0) -> None:
-    """Wait for aiosqlite's worker threads to end.
-
-    A connection that failed to open (the tests that break the database on
-    purpose) finishes in its own thread; if the test's event loop closes
-    first, that thread reports "Event loop is closed" into the next test.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(
-        thread.name.endswith("(_connection_worker_thread)") for thread in threading.enumerate()
-    ):
-        await asyncio.sleep(0.01)

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.config import load_settings
 from core.errors import ConfigError
-from storage.db import create_engine, describe_db_error
+from storage.db import create_engine, describe_db_error, dispose
 from storage.migrate import upgrade
 
 
@@ -34,4 +34,4 @@ async def upgrade_database(url: str) -> str | None:
     except Exception as exc:
         raise ConfigError(f"HOWL_DATABASE_URL: cannot migrate: {describe_db_error(exc)}") from None
     finally:
-        await engine.dispose()
+        await dispose(engine)
