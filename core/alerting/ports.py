@@ -14,18 +14,23 @@ T = TypeVar("T")
 
 
 class IncidentTx(Protocol):
-    """One transaction: everything written through it commits together or not at all."""
+    """One transaction: everything written through it commits together or not at all.
+
+    Lock order, so that two transactions never wait on each other in a cycle: alert
+    states first (`states`, by fingerprint), then incidents (`incidents`, by id, all
+    of a transaction's in one call); rows are written only after they are locked.
+    """
 
     async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
-        """Current state of each known fingerprint (locked for update where the database can)."""
+        """Current state of each known fingerprint, locked in fingerprint order where the
+        database can."""
         ...
 
-    async def open_incidents(self, group_keys: Collection[str]) -> dict[str, Incident]:
-        """The open (not resolved) incident of each group key that has one."""
-        ...
-
-    async def incidents(self, ids: Collection[int]) -> dict[int, Incident]:
-        """Incidents by id, locked for update where the database can."""
+    async def incidents(
+        self, ids: Collection[int], *, open_groups: Collection[str] = ()
+    ) -> dict[int, Incident]:
+        """Incidents by id, and the open (not resolved) incident of each of `open_groups`
+        that has one; all locked in one statement, in id order, where the database can."""
         ...
 
     async def add_incident(self, incident: Incident) -> Incident:
@@ -38,6 +43,10 @@ class IncidentTx(Protocol):
 
     async def save(self, incident: Incident) -> None:
         """Write the incident and mark its card as owed (see `IncidentStore.publish`)."""
+        ...
+
+    async def save_many(self, incidents: Sequence[Incident]) -> None:
+        """`save` for each, in one statement."""
         ...
 
     async def audit(self, entry: AuditEntry) -> None: ...

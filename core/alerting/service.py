@@ -72,6 +72,19 @@ class _Batch:
     records: list[tuple[Alert, int | None]] = field(default_factory=list)
 
 
+def _by_group(alerts: list[Alert], keys: list[str]) -> list[int]:
+    """Indexes of `alerts` grouped by incident key, in key order, so that new incidents are
+    inserted in one order by every writer (their unique key is a lock too).
+
+    The sort is stable and keyed by each fingerprint's first group key, so every
+    fingerprint's alerts keep the order they came in.
+    """
+    first: dict[str, str] = {}
+    for alert, key in zip(alerts, keys, strict=True):
+        first.setdefault(alert.fingerprint, key)
+    return sorted(range(len(alerts)), key=lambda i: first[alerts[i].fingerprint])
+
+
 def incident_subject(incident_id: int) -> str:
     return f"incident:{incident_id}"
 
@@ -128,15 +141,22 @@ class IncidentService:
         self, tx: IncidentTx, alerts: list[Alert], *, actor: Actor, changed: set[int]
     ) -> list[tuple[bool, int | None]]:
         now = self._clock.now()
+        keys = [self._grouping.key(a) for a in alerts]
+        # the lock order of IncidentTx: alert states, then every incident in one call
         states = await tx.states({a.fingerprint for a in alerts})
         attached = {s.incident_id for s in states.values() if s.incident_id is not None}
+        incidents = await tx.incidents(attached, open_groups=set(keys))
+        wanted = set(keys)
         batch = _Batch(
             states=states,
-            open_by_key=await tx.open_incidents({self._grouping.key(a) for a in alerts}),
-            incidents=await tx.incidents(attached),
+            open_by_key={
+                i.group_key: i for i in incidents.values() if i.is_open and i.group_key in wanted
+            },
+            incidents=incidents,
         )
-        batch.incidents.update({i.id: i for i in batch.open_by_key.values()})
-        outcomes = [await self._take(tx, batch, alert, now) for alert in alerts]
+        outcomes: list[tuple[bool, int | None]] = [(False, None)] * len(alerts)
+        for index in _by_group(alerts, keys):
+            outcomes[index] = await self._take(tx, batch, alerts[index], now)
         if batch.records:
             await tx.record(batch.records)
         await self._settle(tx, batch, now, actor=actor)
@@ -236,6 +256,8 @@ class IncidentService:
 
     async def _settle(self, tx: IncidentTx, batch: _Batch, now: datetime, *, actor: Actor) -> None:
         """Recount touched incidents, resolve those with nothing firing, audit."""
+        settled: list[Incident] = []
+        entries: list[AuditEntry] = []
         for incident_id in sorted(batch.touched):
             before = batch.incidents[incident_id]
             alerts_delta, firing_delta = batch.deltas.get(incident_id, (0, 0))
@@ -249,11 +271,11 @@ class IncidentService:
             )
             if firing == 0 and after.is_open:
                 after = lifecycle.auto_resolve(after, at=now)
-            await tx.save(after)
+            settled.append(after)
             if incident_id in batch.created:
-                await tx.audit(self._entry(actor, "incident.opened", after, now, title=after.title))
+                entries.append(self._entry(actor, "incident.opened", after, now, title=after.title))
             if before.is_open and not after.is_open:
-                await tx.audit(
+                entries.append(
                     self._entry(
                         Actor.system(),
                         "incident.resolved",
@@ -262,6 +284,9 @@ class IncidentService:
                         reason="all alerts resolved",
                     )
                 )
+        await tx.save_many(settled)
+        for entry in entries:
+            await tx.audit(entry)
 
     @staticmethod
     def _entry(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import structlog
-from sqlalchemy import Select, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +44,7 @@ _ALERT_FIELDS = (
 )  # fmt: skip
 ALERTS_TABLE = cast(Table, AlertRow.__table__)
 STATES_TABLE = cast(Table, AlertStateRow.__table__)
+INCIDENTS_TABLE = cast(Table, IncidentRow.__table__)
 _INCIDENT_FIELDS = tuple(name for name in Incident.model_fields if name != "id")
 
 
@@ -127,6 +128,22 @@ def _upsert_states(dialect: str) -> Any:
     return statement.on_conflict_do_update(index_elements=["fingerprint"], set_=replaced)
 
 
+#: UPDATE incidents SET <every field> = :b_<field>, version = version + 1 WHERE id = :b_id
+_SAVE_INCIDENTS = (
+    update(INCIDENTS_TABLE)
+    .where(INCIDENTS_TABLE.c.id == bindparam("b_id", type_=INCIDENTS_TABLE.c.id.type))
+    .values(
+        {
+            **{
+                name: bindparam(f"b_{name}", type_=INCIDENTS_TABLE.c[name].type)
+                for name in _INCIDENT_FIELDS
+            },
+            "version": INCIDENTS_TABLE.c.version + 1,
+        }
+    )
+)
+
+
 class _SqlTx:
     """`IncidentTx` over one session; see core/alerting/ports.py for the contract."""
 
@@ -137,9 +154,11 @@ class _SqlTx:
     async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
         if not fingerprints:
             return {}
+        # every writer locks alert states in fingerprint order, before any incident
         query = (
             select(AlertStateRow)
             .where(AlertStateRow.fingerprint.in_(fingerprints))
+            .order_by(AlertStateRow.fingerprint)
             .with_for_update()
         )
         rows = (await self._session.scalars(query)).all()
@@ -148,23 +167,19 @@ class _SqlTx:
             for row in rows
         }
 
-    async def open_incidents(self, group_keys: Collection[str]) -> dict[str, Incident]:
-        if not group_keys:
+    async def incidents(
+        self, ids: Collection[int], *, open_groups: Collection[str] = ()
+    ) -> dict[int, Incident]:
+        if not ids and not open_groups:
             return {}
-        query = (
-            select(IncidentRow)
-            .where(IncidentRow.group_key.in_(group_keys))
-            .where(IncidentRow.status != IncidentStatus.RESOLVED.value)
-            .with_for_update()
-        )
-        return {
-            row.group_key: _to_incident(row) for row in (await self._session.scalars(query)).all()
-        }
-
-    async def incidents(self, ids: Collection[int]) -> dict[int, Incident]:
-        if not ids:
-            return {}
-        query = select(IncidentRow).where(IncidentRow.id.in_(ids)).with_for_update()
+        # one statement, rows locked in id order: the order the publisher and every other
+        # writer lock incidents in, so two transactions never wait on each other in a cycle
+        wanted: ColumnElement[bool] = IncidentRow.id.in_(ids)
+        if open_groups:
+            wanted |= IncidentRow.group_key.in_(open_groups) & (
+                IncidentRow.status != IncidentStatus.RESOLVED.value
+            )
+        query = select(IncidentRow).where(wanted).order_by(IncidentRow.id).with_for_update()
         return {row.id: _to_incident(row) for row in (await self._session.scalars(query)).all()}
 
     async def add_incident(self, incident: Incident) -> Incident:
@@ -183,9 +198,10 @@ class _SqlTx:
         await self._session.execute(insert(ALERTS_TABLE), events)
         # one upsert per fingerprint: PostgreSQL refuses to touch a row twice in one statement
         latest = {alert.fingerprint: (alert, incident_id) for alert, incident_id in alerts}
+        # in fingerprint order, like `states`: new rows wait on each other's unique keys
         states = [
             {**_alert_values(alert), "incident_id": incident_id, "updated_at": now}
-            for alert, incident_id in latest.values()
+            for _, (alert, incident_id) in sorted(latest.items())
         ]
         await self._session.execute(self._upsert_states(), states)
 
@@ -193,12 +209,17 @@ class _SqlTx:
         return _upsert_states(self._session.get_bind().dialect.name)
 
     async def save(self, incident: Incident) -> None:
-        await self._session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.id == incident.id)
-            .values(**_incident_values(incident), version=IncidentRow.version + 1)
-            .execution_options(synchronize_session=False)
-        )
+        await self.save_many([incident])
+
+    async def save_many(self, incidents: Sequence[Incident]) -> None:
+        if not incidents:
+            return
+        rows = [
+            {"b_id": incident.id, **{f"b_{k}": v for k, v in _incident_values(incident).items()}}
+            for incident in sorted(incidents, key=lambda i: i.id)
+        ]
+        # one statement for the whole batch (executemany), not one ORM UPDATE per incident
+        await self._session.execute(_SAVE_INCIDENTS, rows)
 
     async def audit(self, entry: AuditEntry) -> None:
         self._session.add(AuditRow(**entry.model_dump()))

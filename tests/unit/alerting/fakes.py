@@ -90,11 +90,17 @@ class _Data:
 
 
 class FakeIncidentTx:
-    """`core.alerting.ports.IncidentTx` over a draft of the store's data."""
+    """`core.alerting.ports.IncidentTx` over a draft of the store's data.
+
+    Records what each call locks, in the order a database would lock it, in `locks`.
+    """
 
     def __init__(self, data: _Data, failures: dict[str, Exception]) -> None:
         self._data = data
         self._failures = failures
+        #: ("states", fingerprints) / ("incidents", ids) per locking call, in call order
+        self.locks: list[tuple[str, tuple[object, ...]]] = []
+        self.saved_batches: list[int] = []
 
     def _maybe_fail(self, method: str) -> None:
         if method in self._failures:
@@ -102,20 +108,22 @@ class FakeIncidentTx:
 
     async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
         self._maybe_fail("states")
-        return {fp: self._data.states[fp] for fp in fingerprints if fp in self._data.states}
+        found = sorted(fp for fp in set(fingerprints) if fp in self._data.states)
+        self.locks.append(("states", tuple(found)))
+        return {fp: self._data.states[fp] for fp in found}
 
-    async def open_incidents(self, group_keys: Collection[str]) -> dict[str, Incident]:
-        self._maybe_fail("open_incidents")
-        keys = set(group_keys)
-        return {
-            incident.group_key: incident
-            for incident in self._data.incidents.values()
-            if incident.group_key in keys and incident.is_open
-        }
-
-    async def incidents(self, ids: Collection[int]) -> dict[int, Incident]:
+    async def incidents(
+        self, ids: Collection[int], *, open_groups: Collection[str] = ()
+    ) -> dict[int, Incident]:
         self._maybe_fail("incidents")
-        return {i: self._data.incidents[i] for i in ids if i in self._data.incidents}
+        keys = set(open_groups)
+        found = sorted(
+            incident.id
+            for incident in self._data.incidents.values()
+            if incident.id in ids or (incident.group_key in keys and incident.is_open)
+        )
+        self.locks.append(("incidents", tuple(found)))
+        return {i: self._data.incidents[i] for i in found}
 
     async def add_incident(self, incident: Incident) -> Incident:
         self._maybe_fail("add_incident")
@@ -141,6 +149,16 @@ class FakeIncidentTx:
 
     async def save(self, incident: Incident) -> None:
         self._maybe_fail("save")
+        self._save(incident)
+
+    async def save_many(self, incidents: Sequence[Incident]) -> None:
+        self._maybe_fail("save_many")
+        #: how many incidents each save_many call wrote (one statement each in SQL)
+        self.saved_batches.append(len(incidents))
+        for incident in incidents:
+            self._save(incident)
+
+    def _save(self, incident: Incident) -> None:
         if incident.id not in self._data.incidents:
             raise AssertionError(f"save of unknown incident #{incident.id}")
         self._data.incidents[incident.id] = incident
@@ -165,6 +183,8 @@ class FakeIncidentStore:
         self._last_content: dict[str, Card] = {}
         #: IncidentTx method name -> the exception it raises (to prove all-or-nothing)
         self.fail_tx: dict[str, Exception] = {}
+        #: every transaction `run` started, to read what each locked and wrote
+        self.transactions: list[FakeIncidentTx] = []
 
     # --- what tests read ------------------------------------------------------
 
@@ -198,8 +218,10 @@ class FakeIncidentStore:
     async def run(self, work: Callable[[IncidentTx], Awaitable[T]]) -> T:
         async with self._lock:
             draft = self._data.copy()
+            tx = FakeIncidentTx(draft, self.fail_tx)
+            self.transactions.append(tx)
             try:
-                result = await work(FakeIncidentTx(draft, self.fail_tx))
+                result = await work(tx)
             except BaseException:
                 self.rollbacks += 1
                 raise

@@ -458,8 +458,9 @@ async def test_ingest_many_answers_each_payload(
         ],
         actor=HTTP,
     )
+    # new incidents are opened in group key order: dev's (#1) before prod's (#2)
     assert results == [
-        IngestResult(accepted=1, new=1, incidents=[1]),
+        IngestResult(accepted=1, new=1, incidents=[2]),
         IngestResult(accepted=2, new=1, incidents=[1, 2]),
         IngestResult(accepted=0, new=0, incidents=[]),
         IngestResult(accepted=1, new=1, incidents=[]),

@@ -1,19 +1,25 @@
-"""The incident store on SQLite, and migrations that match the tables the code declares."""
+"""The incident store on SQLite, the SQL an ingest sends, and migrations that match the tables
+the code declares."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine
+from core.alerting.models import Actor, AlertStatus
+from core.alerting.service import IncidentService
+from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
+from storage.repositories import SqlIncidentStore, SqlOutbox
 from storage.tables import Base
-from tests.storage_scenarios import exercise_incident_store
+from tests.storage_scenarios import Clock, alert, exercise_incident_store
 
 
 @pytest.fixture
@@ -34,3 +40,34 @@ async def test_migrations_create_exactly_the_declared_tables(engine: AsyncEngine
             lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
         )
     assert diff == []
+
+
+HTTP = Actor(id="http", name="webhook")
+
+
+async def test_ingest_locks_in_key_order_and_saves_in_one_statement(engine: AsyncEngine) -> None:
+    clock, sessions = Clock(), session_factory(engine)
+    store = SqlIncidentStore(sessions, SqlOutbox(sessions, clock), clock)
+    service = IncidentService(store, clock)
+    await service.ingest([alert("api-1")], actor=HTTP)
+    other = alert("db-1").model_copy(update={"labels": {"alertname": "DbDown", "pod": "db-1"}})
+    await service.ingest([other], actor=HTTP)
+
+    sent: list[tuple[str, bool]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool) -> None:
+        sent.append((" ".join(statement.split()), many))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    gone = other.model_copy(update={"status": AlertStatus.RESOLVED})
+    result = await service.ingest([alert("api-2"), gone], actor=HTTP)
+    event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+    assert result.incidents == [1, 2]
+    selects = [s for s, _ in sent if s.startswith("SELECT")]
+    [states] = [s for s in selects if "FROM alert_states" in s]
+    assert states.endswith("ORDER BY alert_states.fingerprint")
+    [incidents] = [s for s in selects if "FROM incidents" in s]
+    assert incidents.endswith("ORDER BY incidents.id"), "both incidents locked by one statement"
+    updates = [(s, many) for s, many in sent if s.startswith("UPDATE incidents")]
+    assert len(updates) == 1 and updates[0][1], "one executemany for the two incidents"
