@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from storage.db import create_engine
 from tests.conftest import require_binary
 from tests.integration.conftest import telegram  # noqa: F401 - the emulated Telegram, shared
 from tests.servers.telegram import free_port
@@ -27,8 +29,14 @@ def _pg_binary(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL cluster on a free loopback port; yields an asyncpg URL."""
+def postgres_url(postgres_server: tuple[str, Path]) -> str:
+    """An asyncpg URL of the throwaway cluster's `postgres` database."""
+    return postgres_server[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[tuple[str, Path]]:
+    """A fresh PostgreSQL cluster on a free loopback port; yields its asyncpg URL and log."""
     initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
     root = Path(tempfile.mkdtemp(prefix="howl-pg-"))
     data, port = root / "data", free_port()
@@ -44,7 +52,7 @@ def postgres_url() -> Iterator[str]:
         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
     )  # fmt: skip
     try:
-        yield f"postgresql+asyncpg://howl@127.0.0.1:{port}/postgres"
+        yield f"postgresql+asyncpg://howl@127.0.0.1:{port}/postgres", root / "log"
     finally:
         subprocess.run(
             [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
@@ -52,3 +60,15 @@ def postgres_url() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def create_database(postgres_url: str, name: str) -> str:
+    """A new empty database in the throwaway cluster; returns its URL."""
+    admin = create_engine(postgres_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + "/" + name

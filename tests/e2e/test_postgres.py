@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 
 from core.audit import AuditEntry
 from core.messages import Card, Rendered
@@ -13,6 +12,7 @@ from core.ports import SystemClock
 from storage.db import create_engine, ping, session_factory
 from storage.migrate import head_revision, upgrade
 from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
+from tests.e2e.conftest import create_database
 from tests.storage_scenarios import exercise_incident_store
 
 pytestmark = pytest.mark.e2e
@@ -55,12 +55,7 @@ async def test_foundation_on_postgres(postgres_url: str) -> None:
 
 async def test_incidents_on_postgres(postgres_url: str) -> None:
     """Upserts, the one-open-incident-per-group index and racing writers, on PostgreSQL."""
-    admin = create_engine(postgres_url)
-    async with admin.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("CREATE DATABASE incidents"))
-    await admin.dispose()
-    engine = create_engine(postgres_url.rsplit("/", 1)[0] + "/incidents")
+    engine = create_engine(await create_database(postgres_url, "incidents"))
     try:
         await upgrade(engine)
         await exercise_incident_store(engine)
