@@ -24,12 +24,13 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 
 from bot.context import SERVICES_KEY
 from bot.delivery import DeliveryWorker
-from bot.handlers import commands
+from bot.handlers import callbacks, commands
 from bot.handlers import incidents as incident_handlers
 from bot.handlers.catalog import CATALOG
 from bot.handlers.common import allowed_chats_only, once_per_update
 from bot.handlers.errors import on_error
 from bot.http.app import build_http_app
+from bot.keyboards import CallbackCodec
 from bot.metrics import Metrics
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.page import TEAMMATE_ID
@@ -48,7 +49,13 @@ from core.llm.router import build_router
 from core.ports import SystemClock
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
-from storage.repositories import SqlAuditLog, SqlIncidentStore, SqlOutbox, SqlUpdateLedger
+from storage.repositories import (
+    SqlAuditLog,
+    SqlIncidentStore,
+    SqlOutbox,
+    SqlSigningKeys,
+    SqlUpdateLedger,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +64,8 @@ PLAYGROUND_TOKEN = "7000001:playground-token-local-only"
 POLL_TIMEOUT = timedelta(seconds=10)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 KEEP_HISTORY = timedelta(days=7)
+#: the signing_keys row whose key signs every button's callback data
+BUTTONS_KEY = "buttons"
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -67,7 +76,12 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
-def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
+async def load_buttons_key(engine: Any) -> bytes:
+    """The button-signing key from the database, generated there on first run."""
+    return await SqlSigningKeys(session_factory(engine), SystemClock()).get_or_create(BUTTONS_KEY)
+
+
+def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: bytes) -> Services:
     """Repositories and services over one engine."""
     clock = SystemClock()
     sessions = session_factory(engine)
@@ -75,7 +89,8 @@ def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
     alert_chat_id = settings.effective_alert_chat_id()
     config = settings.howl_config()
     store = SqlIncidentStore(sessions, outbox, clock)
-    cards = CardPublisher(store, _card_maker(alert_chat_id, shadow=settings.shadow))
+    buttons = CallbackCodec(buttons_key)
+    cards = CardPublisher(store, _card_maker(alert_chat_id, buttons, shadow=settings.shadow))
     incidents = IncidentService(
         store, clock, grouping=Grouping.from_config(config), on_change=cards.poke
     )
@@ -87,6 +102,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
         incidents=incidents,
         intake=IntakeQueue(incidents),
         cards=cards,
+        buttons=buttons,
         llm=build_router(settings, config),
         outbox=outbox,
         audit=SqlAuditLog(sessions),
@@ -100,13 +116,13 @@ def build_services(settings: Settings, engine: Any, *, mode: str) -> Services:
     )
 
 
-def _card_maker(chat_id: int | None, *, shadow: bool) -> CardMaker:
+def _card_maker(chat_id: int | None, buttons: CallbackCodec, *, shadow: bool) -> CardMaker:
     """Incident cards go to the alert chat; with none set (or in shadow mode) nowhere."""
     if chat_id is None or shadow:
         if chat_id is None:
             log.warning("no_alert_chat", hint="set HOWL_ALERT_CHAT_ID to post incident cards")
         return lambda _view: None
-    return lambda view: incident_card(view, chat_id=chat_id)
+    return lambda view: incident_card(view, chat_id=chat_id, buttons=buttons)
 
 
 def build_application(services: Services, *, token: str, base_url: str) -> Application:  # type: ignore[type-arg]
@@ -125,6 +141,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     commands.register(application)
     # --- capability handlers (each issue registers its own here) ---
     incident_handlers.register(application)
+    callbacks.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -260,7 +277,10 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
     sock = bind_socket(settings)
     port = sock.getsockname()[1]
     services = build_services(
-        settings, engine, mode="playground" if settings.playground else "telegram"
+        settings,
+        engine,
+        mode="playground" if settings.playground else "telegram",
+        buttons_key=await load_buttons_key(engine),
     )
     emulator = (
         build_playground(services.allowed_chat_ids | {services.alert_chat_id or 0} - {0})

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.keyboards import CallbackCodec
 from bot.metrics import Metrics
 from core.alerting.intake_queue import IntakeQueue
 from core.alerting.publisher import CardPublisher
@@ -43,6 +44,8 @@ class Services:
     intake: IntakeQueue
     #: renders and queues incident cards after each committed change
     cards: CardPublisher
+    #: signs and checks every button's callback data (key kept in the database)
+    buttons: CallbackCodec
     #: the one door to the models (providers, routes, contracts)
     llm: Router
     #: True while the Telegram poller runs (readiness)

@@ -11,6 +11,8 @@ from core.messages import Priority, Rendered
 
 log = structlog.get_logger(__name__)
 
+NOT_ALLOWED = "Howl does not take button presses from this chat."
+
 
 async def reply(update: Update, context: Context, content: Rendered) -> None:
     """Answer the person: queued in the outbox ahead of bulk traffic."""
@@ -27,7 +29,7 @@ async def reply(update: Update, context: Context, content: Rendered) -> None:
 
 
 async def allowed_chats_only(update: Update, context: Context) -> None:
-    """Drop updates from chats outside HOWL_ALLOWED_CHAT_IDS (logged, never answered)."""
+    """Drop updates from chats outside HOWL_ALLOWED_CHAT_IDS (logged; a press gets a notice)."""
     services = services_of(context)
     chat = update.effective_chat
     if chat is not None and chat.id in services.allowed_chat_ids:
@@ -41,7 +43,8 @@ async def allowed_chats_only(update: Update, context: Context) -> None:
     )
     services.metrics.update_seen("ignored_chat")
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        # Telegram shows a spinner until a press is answered: say why nothing happens
+        await update.callback_query.answer(NOT_ALLOWED)
     raise ApplicationHandlerStop
 
 

@@ -68,19 +68,32 @@ async def _act(update: Update, context: Context, command: Command, usage: str) -
     incident_id = incident_id_arg(context.args or [], usage)
     services = services_of(context)
     actor = actor_of(update)
-    until, done = None, after_word(command)
+    until, duration = None, None
     if command is Command.SILENCE:
         args = context.args or []
         if len(args) < 2:
             raise InvalidInputError(f"Usage: {usage}")
         duration = parse_duration(args[1])
-        until, done = services.clock.now() + duration, f"silenced for {describe(duration)}"
+        until = services.clock.now() + duration
     after = await services.incidents.act(incident_id, command, actor=actor, until=until)
-    await reply(update, context, Rendered(text=f"Incident #{after.id} {done} by {actor.name}."))
+    text = done_line(after.id, command, actor, silenced_for=duration)
+    await reply(update, context, Rendered(text=text))
+
+
+def done_line(
+    incident_id: int, command: Command, actor: Actor, *, silenced_for: timedelta | None = None
+) -> str:
+    """`Incident #12 acknowledged by Alice.`: the answer to a command, or to a button press."""
+    done = f"silenced for {describe(silenced_for)}" if silenced_for else after_word(command)
+    return f"Incident #{incident_id} {done} by {actor.name}."
 
 
 def after_word(command: Command) -> str:
-    return {Command.ACK: "acknowledged", Command.RESOLVE: "resolved"}.get(command, command.value)
+    return {
+        Command.ACK: "acknowledged",
+        Command.UNACK: "unacknowledged",
+        Command.RESOLVE: "resolved",
+    }.get(command, command.value)
 
 
 async def ack(update: Update, context: Context) -> None:

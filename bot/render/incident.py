@@ -7,6 +7,7 @@ from datetime import datetime
 
 import structlog
 
+from bot.keyboards import CallbackCodec, incident_keyboard
 from bot.render.html import esc, fit_lines, truncate
 from core.alerting.models import (
     Alert,
@@ -117,8 +118,13 @@ def render_incident(view: IncidentView) -> Rendered:
     return Rendered(text=fit_lines(lines))
 
 
-def incident_card(view: IncidentView, *, chat_id: int) -> Card:
-    """The card to queue; the outbox sends it the first time and edits it after."""
+def incident_card(
+    view: IncidentView, *, chat_id: int, buttons: CallbackCodec | None = None
+) -> Card:
+    """The card to queue; the outbox sends it the first time and edits it after.
+
+    With `buttons` (the signing codec) the card carries the buttons for its status.
+    """
     try:
         content = render_incident(view)
     except Exception:
@@ -126,6 +132,8 @@ def incident_card(view: IncidentView, *, chat_id: int) -> Card:
         log.exception("incident_render_failed", incident_id=view.incident.id)
         hint = f"<i>Details could not be shown; try /incident {view.incident.id}.</i>"
         content = Rendered(text=f"{headline(view.incident)}\n{hint}")
+    if buttons is not None:
+        content = content.model_copy(update={"keyboard": incident_keyboard(view.incident, buttons)})
     return Card(
         key=card_key(view.incident.id),
         chat_id=chat_id,

@@ -1,11 +1,18 @@
 """The incident lifecycle: which person-made change is allowed from which status.
 
 firing ──ack──▶ acknowledged ──resolve──▶ resolved
-  │  ╲                │
-  │   silence ──▶ silenced ──(expiry)──▶ the status it had before
-  └──resolve──▶ resolved
+firing ◀──unack── acknowledged
+firing, acknowledged ──silence──▶ silenced ──(expiry)──▶ the status it had before
+silenced ──silence──▶ silenced (a new end)
+silenced ──ack──▶ acknowledged;  firing, silenced ──resolve──▶ resolved
 
 A resolved incident stays resolved: new alerts of its group open a new one.
+(That is why there is no "reopen": a reopened incident would be a second open
+incident for a group that may already have a new one.)
+
+A change made from what a person saw (a button on a card) names the status it
+was shown in (`expected`): if the incident has moved on since, nothing changes.
+That also makes two presses at the same instant change it once.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from core.errors import ConflictError
 
 class Command(StrEnum):
     ACK = "ack"
+    UNACK = "unack"
     RESOLVE = "resolve"
     SILENCE = "silence"
     UNSILENCE = "unsilence"
@@ -29,6 +37,7 @@ _S = IncidentStatus
 #: command -> statuses it may be applied in
 ALLOWED: dict[Command, frozenset[IncidentStatus]] = {
     Command.ACK: frozenset({_S.FIRING, _S.SILENCED}),
+    Command.UNACK: frozenset({_S.ACKNOWLEDGED}),
     Command.RESOLVE: frozenset({_S.FIRING, _S.ACKNOWLEDGED, _S.SILENCED}),
     Command.SILENCE: frozenset({_S.FIRING, _S.ACKNOWLEDGED, _S.SILENCED}),
     Command.UNSILENCE: frozenset({_S.SILENCED}),
@@ -37,7 +46,11 @@ ALLOWED: dict[Command, frozenset[IncidentStatus]] = {
 _REFUSALS: dict[IncidentStatus, str] = {
     _S.RESOLVED: "is already resolved",
     _S.ACKNOWLEDGED: "is already acknowledged",
-    _S.FIRING: "is not silenced",
+}
+#: commands that undo something: refused, while open, because it is not there to undo
+_NOTHING_TO_UNDO: dict[Command, str] = {
+    Command.UNSILENCE: "is not silenced",
+    Command.UNACK: "is not acknowledged",
 }
 
 
@@ -48,12 +61,20 @@ def apply(
     actor: Actor,
     at: datetime,
     until: datetime | None = None,
+    expected: IncidentStatus | None = None,
 ) -> Incident:
-    """The incident after `command`, or ConflictError saying why not (one line)."""
+    """The incident after `command`, or ConflictError saying why not (one line).
+
+    With `expected`, the incident must still be in that status (see the module docstring).
+    """
+    if expected is not None and incident.status is not expected:
+        raise ConflictError(
+            f"Incident #{incident.id} is {incident.status.value} now; nothing changed."
+        )
     if incident.status not in ALLOWED[command]:
         reason = _REFUSALS.get(incident.status, f"is {incident.status.value}")
-        if command is Command.UNSILENCE and incident.status is not _S.RESOLVED:
-            reason = "is not silenced"
+        if command in _NOTHING_TO_UNDO and incident.status is not _S.RESOLVED:
+            reason = _NOTHING_TO_UNDO[command]
         raise ConflictError(f"Incident #{incident.id} {reason}.")
     changes: dict[str, object] = {"updated_at": at}
     if command is Command.ACK:
@@ -62,6 +83,8 @@ def apply(
             "acknowledged_by": actor.name,
             "acknowledged_at": at,
         }
+    elif command is Command.UNACK:
+        changes |= {"status": _S.FIRING, "acknowledged_by": None, "acknowledged_at": None}
     elif command is Command.RESOLVE:
         changes |= _lift_silence() | {
             "status": _S.RESOLVED,

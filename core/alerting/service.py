@@ -350,15 +350,21 @@ class IncidentService:
         *,
         actor: Actor,
         until: datetime | None = None,
+        expected: IncidentStatus | None = None,
     ) -> Incident:
-        """A person's (or the silence job's) change: checked, saved, audited, card re-queued."""
+        """A person's (or the silence job's) change: checked, saved, audited, card re-queued.
+
+        `expected`: the status the person saw (a button); if it has moved on, nothing changes.
+        """
         now = self._clock.now()
 
         async def work(tx: IncidentTx) -> Incident:
             incident = (await tx.incidents({incident_id})).get(incident_id)
             if incident is None:
                 raise NotFoundError(f"No incident #{incident_id}.")
-            after = lifecycle.apply(incident, command, actor=actor, at=now, until=until)
+            after = lifecycle.apply(
+                incident, command, actor=actor, at=now, until=until, expected=expected
+            )
             await tx.save(after)
             detail: dict[str, object] = {"from": incident.status.value}
             if until is not None:

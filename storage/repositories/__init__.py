@@ -3,6 +3,7 @@
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.signing_keys import SqlSigningKeys
 from storage.repositories.updates import SqlUpdateLedger
 
-__all__ = ["SqlAuditLog", "SqlIncidentStore", "SqlOutbox", "SqlUpdateLedger"]
+__all__ = ["SqlAuditLog", "SqlIncidentStore", "SqlOutbox", "SqlSigningKeys", "SqlUpdateLedger"]

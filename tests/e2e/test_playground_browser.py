@@ -1,4 +1,4 @@
-"""A person opens the playground in a real browser, types /status, simulates an alert."""
+"""A person opens the playground in a real browser, types /status, simulates an alert, acks it."""
 
 from __future__ import annotations
 
@@ -79,10 +79,37 @@ async def test_playground_status_in_browser(tmp_path: Path, browser: object) -> 
             )
             return str(card.text)
 
+        def person_presses_ack() -> tuple[list[str], str, str]:
+            wait = WebDriverWait(driver, 20)
+            card_xpath = "//div[contains(@class,'bot')][contains(., 'KubePodCrashLooping')]"
+            ack = wait.until(
+                ec.element_to_be_clickable((By.XPATH, f"{card_xpath}//button[text()='Ack']"))
+            )
+            labels = [
+                str(b.text)
+                for b in driver.find_elements(By.XPATH, f"{card_xpath}//button")  # type: ignore[attr-defined]
+            ]
+            ack.click()
+            notice = wait.until(
+                ec.visibility_of_element_located(
+                    (By.XPATH, "//div[@id='toast'][contains(., 'acknowledged')]")
+                )
+            )
+            edited = wait.until(
+                ec.presence_of_element_located(
+                    (By.XPATH, f"{card_xpath}[.//button[text()='Unack']]")
+                )
+            )
+            return labels, str(notice.text), str(edited.text)
+
         text = await asyncio.to_thread(person_asks_for_status)
         card = await asyncio.to_thread(person_simulates_an_alert)
+        labels, notice, acked = await asyncio.to_thread(person_presses_ack)
     assert "Howl 0.1.0" in text
     assert "Mode: playground" in text
     assert "Database: sqlite" in text
     assert "#1 KubePodCrashLooping" in card and "firing" in card
     assert "Pod prod/api-7d9f8b6c5-x2k4q is crash looping" in card
+    assert labels == ["Ack", "Silence 1h", "Resolve"]
+    assert notice == "Incident #1 acknowledged by You."
+    assert "Acknowledged by You" in acked and "Unack" in acked

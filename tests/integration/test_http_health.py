@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import build_services
+from bot.app import build_services, load_buttons_key
 from bot.http.app import build_http_app
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.server import create_emulator_app
@@ -26,7 +26,9 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     )
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    yield build_services(settings, engine, mode="playground")
+    yield build_services(
+        settings, engine, mode="playground", buttons_key=await load_buttons_key(engine)
+    )
     await engine.dispose()
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.app import build_services
+from bot.app import build_services, load_buttons_key
 from bot.http.app import build_http_app
 from bot.services import Services
 from core.config import load_settings
@@ -96,7 +96,9 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     )
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    yield build_services(settings, engine, mode="playground")
+    yield build_services(
+        settings, engine, mode="playground", buttons_key=await load_buttons_key(engine)
+    )
     await engine.dispose()
 
 

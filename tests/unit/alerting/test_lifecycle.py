@@ -50,6 +50,10 @@ TABLE: dict[tuple[Command, IncidentStatus], IncidentStatus | str] = {
     (Command.ACK, S.ACKNOWLEDGED): "Incident #3 is already acknowledged.",
     (Command.ACK, S.SILENCED): S.ACKNOWLEDGED,
     (Command.ACK, S.RESOLVED): "Incident #3 is already resolved.",
+    (Command.UNACK, S.FIRING): "Incident #3 is not acknowledged.",
+    (Command.UNACK, S.ACKNOWLEDGED): S.FIRING,
+    (Command.UNACK, S.SILENCED): "Incident #3 is not acknowledged.",
+    (Command.UNACK, S.RESOLVED): "Incident #3 is already resolved.",
     (Command.RESOLVE, S.FIRING): S.RESOLVED,
     (Command.RESOLVE, S.ACKNOWLEDGED): S.RESOLVED,
     (Command.RESOLVE, S.SILENCED): S.RESOLVED,
@@ -94,6 +98,37 @@ def test_ack_records_who_and_when() -> None:
     after = apply(incident(S.FIRING), Command.ACK, actor=ALICE, at=AT)
     assert (after.acknowledged_by, after.acknowledged_at) == ("Alice", AT)
     assert after.resolved_by is None and after.resolved_at is None
+
+
+def test_unack_forgets_who_acknowledged() -> None:
+    after = apply(incident(S.ACKNOWLEDGED), Command.UNACK, actor=ALICE, at=AT)
+    assert after.status is S.FIRING
+    assert (after.acknowledged_by, after.acknowledged_at) == (None, None)
+
+
+@pytest.mark.parametrize(("command", "status"), sorted(TABLE))
+def test_a_change_from_a_status_no_longer_current_is_refused(
+    command: Command, status: IncidentStatus
+) -> None:
+    for seen in IncidentStatus:
+        if seen is status:
+            continue
+        with pytest.raises(ConflictError) as caught:
+            apply(incident(status), command, actor=ALICE, at=AT, until=UNTIL, expected=seen)
+        assert str(caught.value) == f"Incident #3 is {status.value} now; nothing changed."
+
+
+@pytest.mark.parametrize(("command", "status"), sorted(TABLE))
+def test_a_change_from_the_current_status_is_the_plain_change(
+    command: Command, status: IncidentStatus
+) -> None:
+    def outcome(**expected: IncidentStatus) -> object:
+        try:
+            return apply(incident(status), command, actor=ALICE, at=AT, until=UNTIL, **expected)
+        except ConflictError as exc:
+            return str(exc)
+
+    assert outcome(expected=status) == outcome()
 
 
 def test_ack_lifts_a_silence() -> None:

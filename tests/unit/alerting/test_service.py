@@ -607,6 +607,25 @@ async def test_a_refused_command_changes_nothing(
     assert len(store.audit) == audit and len(changes.calls) == calls
 
 
+async def test_a_change_from_a_status_seen_before_changes_nothing(
+    service: IncidentService, store: FakeIncidentStore, clock: FakeClock, changes: Changes
+) -> None:
+    await service.ingest([alert()], actor=HTTP)
+    until = clock.now() + timedelta(hours=1)
+    await service.act(1, Command.SILENCE, actor=ALICE, until=until, expected=IncidentStatus.FIRING)
+    before, audit, calls = store.incidents[1], list(store.audit), len(changes.calls)
+
+    # a second "Silence 1h" from the same firing card: allowed by the lifecycle, but stale
+    with pytest.raises(ConflictError) as caught:
+        await service.act(
+            1, Command.SILENCE, actor=BOB, until=until, expected=IncidentStatus.FIRING
+        )
+
+    assert str(caught.value) == "Incident #1 is silenced now; nothing changed."
+    assert store.incidents[1] == before
+    assert store.audit == audit and len(changes.calls) == calls
+
+
 async def test_silence_in_the_past_is_refused(
     service: IncidentService, store: FakeIncidentStore, clock: FakeClock
 ) -> None:

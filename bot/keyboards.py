@@ -1,0 +1,168 @@
+"""Inline keyboards, and the one signed callback codec every Howl button uses.
+
+Guarantee: Howl acts only on callback data it made itself. A button's data is
+`<scope>:<field>:…:<mac>`; the MAC is HMAC-SHA256 under the signing key (32
+random bytes generated on first run and kept in the database, see
+storage/repositories/signing_keys.py) over the scope and fields, cut to 128
+bits and base64url-encoded (22 characters). Data that was edited, truncated,
+made under another key or names a scope nobody handles is `InvalidCallback`,
+and a press carrying it changes nothing. Scope and fields are short ASCII
+tokens, so the whole string fits Telegram's 64 bytes; `encode` refuses
+anything longer, so no button can be built that Telegram would reject.
+
+Scopes: `i` incident-card buttons (below). Approvals, runbook reviews and
+drift reports add their own scope and parser over the same codec; the data
+names what is acted on (a short id) and the key vouches that Howl offered it.
+Single use and expiry belong to what the id names (an approval request), not
+to the codec.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from core.alerting.lifecycle import ALLOWED, Command
+from core.alerting.models import Incident, IncidentStatus
+from core.messages import Button, Keyboard
+
+#: Telegram's limit for `callback_data`, in bytes
+MAX_CALLBACK_DATA = 64
+MAC_BYTES = 16
+MAC_CHARS = 22  # base64url of 16 bytes, unpadded
+SEPARATOR = ":"
+#: scope and fields: what a separator can never be part of
+TOKEN = re.compile(r"[0-9A-Za-z_-]{1,24}")
+#: signing input starts with this, so a MAC made for something else never verifies here
+DOMAIN = b"howl-callback-v1\x00"
+KEY_BYTES = 32
+
+
+class InvalidCallback(Exception):
+    """Callback data Howl did not sign, or no longer understands."""
+
+
+@dataclass(frozen=True)
+class CallbackCodec:
+    """Sign and verify callback data under one key (see the module docstring)."""
+
+    key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.key) < KEY_BYTES:
+            raise ValueError(f"a signing key needs at least {KEY_BYTES} bytes")
+
+    def encode(self, scope: str, *fields: str) -> str:
+        """Signed data for a button; ValueError if it could not fit in 64 bytes."""
+        parts = (scope, *fields)
+        bad = [p for p in parts if not TOKEN.fullmatch(p)]
+        if bad:
+            raise ValueError(f"callback tokens must match {TOKEN.pattern}: {bad!r}")
+        payload = SEPARATOR.join(parts)
+        data = f"{payload}{SEPARATOR}{self._mac(payload)}"
+        if len(data.encode()) > MAX_CALLBACK_DATA:
+            raise ValueError(f"callback data over {MAX_CALLBACK_DATA} bytes: {payload!r}")
+        return data
+
+    def decode(self, data: str | None) -> tuple[str, tuple[str, ...]]:
+        """(scope, fields) of data this codec signed; InvalidCallback for anything else."""
+        if not data or len(data.encode()) > MAX_CALLBACK_DATA:
+            raise InvalidCallback("empty or too long")
+        payload, separator, mac = data.rpartition(SEPARATOR)
+        # compared as bytes, in constant time whatever the length or characters sent
+        if not separator or not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
+            raise InvalidCallback("bad signature")
+        scope, *fields = payload.split(SEPARATOR)
+        return scope, tuple(fields)
+
+    def _mac(self, payload: str) -> str:
+        digest = hmac.new(self.key, DOMAIN + payload.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:MAC_BYTES]).rstrip(b"=").decode()
+
+
+# --- incident cards ----------------------------------------------------------------
+
+INCIDENT_SCOPE = "i"
+SILENCE_FOR = timedelta(hours=1)
+#: largest incident id a button can carry (the BIGINT primary key)
+MAX_INCIDENT_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class _Action:
+    code: str
+    label: str
+    command: Command
+    silence_for: timedelta | None = None
+
+
+ACTIONS = (
+    _Action("a", "Ack", Command.ACK),
+    _Action("u", "Unack", Command.UNACK),
+    _Action("s", "Silence 1h", Command.SILENCE, SILENCE_FOR),
+    _Action("r", "Resolve", Command.RESOLVE),
+)
+_BY_CODE = {a.code: a for a in ACTIONS}
+_BY_COMMAND = {a.command: a for a in ACTIONS}
+STATUS_CODES: dict[IncidentStatus, str] = {
+    IncidentStatus.FIRING: "f",
+    IncidentStatus.ACKNOWLEDGED: "a",
+    IncidentStatus.SILENCED: "s",
+    IncidentStatus.RESOLVED: "r",
+}
+_STATUS_BY_CODE = {code: status for status, code in STATUS_CODES.items()}
+
+#: the buttons a card shows, by status. A resolved card has none: the lifecycle
+#: has no way back from resolved (new alerts of the group open a new incident).
+INCIDENT_BUTTONS: dict[IncidentStatus, tuple[Command, ...]] = {
+    IncidentStatus.FIRING: (Command.ACK, Command.SILENCE, Command.RESOLVE),
+    IncidentStatus.ACKNOWLEDGED: (Command.UNACK, Command.SILENCE, Command.RESOLVE),
+    IncidentStatus.SILENCED: (Command.ACK, Command.SILENCE, Command.RESOLVE),
+}
+
+
+@dataclass(frozen=True)
+class IncidentPress:
+    """A press on an incident card: what to do, and the status the card showed."""
+
+    incident_id: int
+    command: Command
+    seen: IncidentStatus
+    silence_for: timedelta | None
+
+
+def incident_keyboard(incident: Incident, codec: CallbackCodec) -> Keyboard | None:
+    """One row of buttons for the card's status; None when there is nothing to do."""
+    commands = INCIDENT_BUTTONS.get(incident.status, ())
+    if not commands:
+        return None
+    status = STATUS_CODES[incident.status]
+    return (
+        tuple(
+            Button(
+                text=_BY_COMMAND[command].label,
+                callback_data=codec.encode(
+                    INCIDENT_SCOPE, str(incident.id), _BY_COMMAND[command].code, status
+                ),
+            )
+            for command in commands
+        ),
+    )
+
+
+def incident_press(fields: tuple[str, ...]) -> IncidentPress:
+    """The fields of a signed `i` button, read back; InvalidCallback if they make no sense."""
+    if len(fields) != 3:
+        raise InvalidCallback("incident button: wrong field count")
+    raw_id, code, status_code = fields
+    action, seen = _BY_CODE.get(code), _STATUS_BY_CODE.get(status_code)
+    if not (raw_id.isascii() and raw_id.isdigit()) or action is None or seen is None:
+        raise InvalidCallback("incident button: unknown field")
+    incident_id = int(raw_id)
+    if not 0 < incident_id <= MAX_INCIDENT_ID or seen not in ALLOWED[action.command]:
+        raise InvalidCallback("incident button: out of range")
+    return IncidentPress(incident_id, action.command, seen, action.silence_for)
