@@ -119,3 +119,44 @@ async def exercise_incident_store(engine: AsyncEngine) -> None:
         "incident.opened", "incident.ack", "incident.resolved", "incident.opened",
         "incident.silence", "incident.unsilence", "incident.ack",
     ]  # fmt: skip
+
+
+async def exercise_full_view(engine: AsyncEngine) -> None:
+    """A view holds as many alerts as asked for, and the senders' earliest start over all of
+    them (not only the listed ones, and never a time Howl stamped itself)."""
+    clock, sessions = Clock(), session_factory(engine)
+    store = SqlIncidentStore(sessions, SqlOutbox(sessions, clock), clock)
+    service = IncidentService(store, clock)
+    http = Actor(id="http", name="webhook")
+    early = T0 - timedelta(hours=1)
+    # the earliest alert fires and resolves: it sorts after every firing one
+    await service.ingest([alert("api-00", starts=early)], actor=http)
+    pods = [alert(f"api-{n:02}", starts=T0 + timedelta(minutes=n)) for n in range(1, 15)]
+    stamped = alert("api-99", starts=early - timedelta(hours=1)).model_copy(
+        update={"sender_start": False}
+    )
+    await service.ingest([*pods, stamped], actor=http)
+    await service.ingest([alert("api-00", status=AlertStatus.RESOLVED, starts=early)], actor=http)
+
+    card = await service.view(1)
+    assert len(card.alerts) == 10 and "api-00" not in [a.labels["pod"] for a in card.alerts]
+    assert card.started_at == early, "the earliest sender start, though its alert is not listed"
+    full = await service.view(1, alerts=100)
+    assert [a.labels["pod"] for a in full.alerts] == [
+        "api-99", *(f"api-{n:02}" for n in range(1, 15)), "api-00",
+    ]  # fmt: skip
+    assert full.started_at == early
+
+    # ended: every alert as it was, from the history, and the same start
+    await service.ingest(
+        [
+            alert(a.labels["pod"], status=AlertStatus.RESOLVED, starts=a.starts_at)
+            for a in full.alerts
+        ],
+        actor=http,
+    )
+    ended = await service.view(1, alerts=100)
+    assert ended.incident.status is IncidentStatus.RESOLVED
+    assert len(ended.alerts) == 16 and {a.status for a in ended.alerts} == {AlertStatus.RESOLVED}
+    assert ended.started_at == early
+    assert len((await service.view(1, alerts=5)).alerts) == 5

@@ -13,7 +13,9 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import Context, services_of
 from bot.handlers.common import reply
-from bot.render.incident import headline, render_incident
+from bot.render.html import esc
+from bot.render.incident import headline
+from bot.render.incident_detail import DETAIL_ALERTS, render_incident_detail
 from core.alerting.durations import describe, parse_duration
 from core.alerting.lifecycle import Command
 from core.alerting.models import Actor
@@ -59,9 +61,11 @@ async def incidents(update: Update, context: Context) -> None:
 
 
 async def incident(update: Update, context: Context) -> None:
+    """The incident in full: every alert and annotation, in as many messages as it takes."""
     incident_id = incident_id_arg(context.args or [], "/incident <id>, e.g. /incident 12")
-    view = await services_of(context).incidents.view(incident_id)
-    await reply(update, context, render_incident(view))
+    view = await services_of(context).incidents.view(incident_id, alerts=DETAIL_ALERTS)
+    for part in render_incident_detail(view):
+        await reply(update, context, part)
 
 
 async def _act(update: Update, context: Context, command: Command, usage: str) -> None:
@@ -77,7 +81,8 @@ async def _act(update: Update, context: Context, command: Command, usage: str) -
         until = services.clock.now() + duration
     after = await services.incidents.act(incident_id, command, actor=actor, until=until)
     text = done_line(after.id, command, actor, silenced_for=duration)
-    await reply(update, context, Rendered(text=text))
+    # plain text (a button's answer uses it as is); a name may hold '<' or '&'
+    await reply(update, context, Rendered(text=esc(text)))
 
 
 def done_line(

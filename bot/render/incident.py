@@ -1,14 +1,19 @@
-"""The incident card: one message per incident, edited in place as it changes."""
+"""The incident card: one message per incident, edited in place as it changes.
+
+What the card says is true to the incident's state: its counts, who did what,
+and only the next steps that are still open.
+"""
 
 from __future__ import annotations
 
-import html
+from collections.abc import Mapping
 from datetime import datetime
 
 import structlog
 
 from bot.keyboards import CallbackCodec, incident_keyboard
-from bot.render.html import esc, fit_lines, truncate
+from bot.render.alerts import Shared, apart, urls_of
+from bot.render.html import esc, fit_lines, link, truncate
 from core.alerting.models import (
     Alert,
     AlertStatus,
@@ -33,16 +38,14 @@ STATUS_ICON = {
     IncidentStatus.SILENCED: "🔕",
     IncidentStatus.RESOLVED: "✅",
 }
-#: what a person can do next, by status
-NEXT_STEPS = {
-    IncidentStatus.FIRING: ("/ack {id}", "/silence {id} 1h", "/resolve {id}"),
-    IncidentStatus.ACKNOWLEDGED: ("/silence {id} 1h", "/resolve {id}"),
-    IncidentStatus.SILENCED: ("/ack {id}", "/silence {id} 1h", "/resolve {id}"),
-}
-#: labels every card shows anyway, or that say nothing to a person
+ALERT_ICON = {AlertStatus.FIRING: "🔥", AlertStatus.RESOLVED: "✅"}
+#: shown elsewhere on the card already (title, severity line), or meaningless to a person
 QUIET_LABELS = frozenset({"alertname", "severity", "__name__"})
 SUMMARY_CHARS = 300
+DESCRIPTION_CHARS = 600
 LABEL_CHARS = 80
+#: the shared labels take one line of at most this many characters
+LABELS_LINE_CHARS = 1200
 
 
 def card_key(incident_id: int) -> str:
@@ -61,16 +64,87 @@ def headline(incident: Incident) -> str:
     )
 
 
-def _labels_line(labels: dict[str, str], *, skip: frozenset[str] = QUIET_LABELS) -> str:
-    shown = [
-        f"<code>{esc(k)}={truncate(v, LABEL_CHARS)}</code>"
-        for k, v in sorted(labels.items())
-        if k not in skip
-    ]
+def plural(n: int, noun: str) -> str:
+    """`n noun`, with an s unless n is 1.
+
+    >>> plural(1, "alert"), plural(3, "alert")
+    ('1 alert', '3 alerts')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def counts(incident: Incident) -> str:
+    """How many alerts and in what state; a resolved incident never reads as firing.
+
+    >>> from datetime import UTC, datetime
+    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> base = dict(id=1, group_key="g", title="t", severity="info", source="s",
+    ...             created_at=now, updated_at=now)
+    >>> counts(Incident(**base, status="firing", alert_count=3, firing_count=2))
+    '3 alerts: 2 firing, 1 resolved'
+    >>> counts(Incident(**base, status="resolved", alert_count=1, firing_count=1))
+    '1 alert, still firing at the source'
+    """
+    total, firing = incident.alert_count, incident.firing_count
+    ended = total - firing
+    word = "firing" if incident.is_open else "still firing at the source"
+    if total == 0:
+        return "no alerts"
+    if total == 1:
+        return f"1 alert, {word if firing else 'resolved'}"
+    if firing == total:
+        return f"{total} alerts, all {word}"
+    if firing == 0:
+        return f"{total} alerts, all resolved"
+    return f"{total} alerts: {firing} {word}, {ended} resolved"
+
+
+def started(view: IncidentView) -> str:
+    """The sender's start when it stated one, else when Howl opened the incident."""
+    if view.started_at is not None:
+        return f"Started {clock(view.started_at)}"
+    return f"Opened {clock(view.incident.created_at)}"
+
+
+def next_steps(incident: Incident) -> list[str]:
+    """The commands still open to a person, by status: never one already done."""
+    ack, silence, resolve = (f"/{c} {incident.id}" for c in ("ack", "silence", "resolve"))
+    silence += " 1h"
+    if incident.status is IncidentStatus.FIRING:
+        return [ack, silence, resolve]
+    if incident.status is IncidentStatus.ACKNOWLEDGED:
+        return [silence, resolve]
+    if incident.status is IncidentStatus.SILENCED:
+        return [resolve] if incident.acknowledged_at else [ack, resolve]
+    return []
+
+
+def label_items(labels: Mapping[str, str], *, limit: int = LABEL_CHARS) -> list[str]:
+    return [f"<code>{esc(k)}={truncate(v, limit)}</code>" for k, v in labels.items()]
+
+
+def labels_line(labels: Mapping[str, str], *, budget: int = LABELS_LINE_CHARS) -> str:
+    """`k=v · k=v` within `budget` characters; what does not fit is counted."""
+    items = label_items(labels)
+    shown: list[str] = []
+    used = 0
+    for index, item in enumerate(items):
+        if used + len(item) > budget:
+            return " · ".join([*shown, f"<i>+{len(items) - index} more</i>"])
+        shown.append(item)
+        used += len(item) + 3
     return " · ".join(shown)
 
 
-def _who(incident: Incident) -> list[str]:
+def link_items(urls: Mapping[str, str]) -> list[str]:
+    return [anchor for label, url in urls.items() if (anchor := link(url, label))]
+
+
+def links_line(urls: Mapping[str, str]) -> str:
+    return " · ".join(link_items(urls))
+
+
+def who(incident: Incident) -> list[str]:
     lines: list[str] = []
     if incident.acknowledged_by and incident.acknowledged_at:
         at = clock(incident.acknowledged_at)
@@ -84,37 +158,75 @@ def _who(incident: Incident) -> list[str]:
     return lines
 
 
-def _alert_line(alert: Alert, group_labels: dict[str, str]) -> str:
-    icon = "🔥" if alert.status is AlertStatus.FIRING else "✅"
-    summary = truncate(alert.summary, SUMMARY_CHARS)
-    distinct = {k: v for k, v in alert.labels.items() if group_labels.get(k) != v}
-    labels = _labels_line(distinct)
-    line = f"{icon} {summary}" + (f"\n    {labels}" if labels else "")
-    if alert.generator_url and alert.generator_url.startswith(("http://", "https://")):
-        line += f' · <a href="{html.escape(alert.generator_url, quote=True)}">source</a>'
-    return line
+def state_lines(view: IncidentView) -> list[str]:
+    """Headline; severity and status; source, start and counts."""
+    incident = view.incident
+    return [
+        headline(incident),
+        f"Severity: <b>{incident.severity.value}</b> · Status: <b>{incident.status.value}</b>",
+        f"Source: {esc(incident.source)} · {started(view)} · {counts(incident)}",
+    ]
+
+
+def labels_to_show(incident: Incident, common: Shared) -> dict[str, str]:
+    """The grouping labels, and the others every alert shares unless the card says them anyway."""
+    group = set(incident.labels)
+    return {k: v for k, v in common.labels.items() if k in group or k not in QUIET_LABELS}
+
+
+def head(view: IncidentView, common: Shared) -> list[str]:
+    """State, start, counts, the labels all alerts share, who did what."""
+    lines = state_lines(view)
+    if shown := labels_to_show(view.incident, common):
+        lines.append(labels_line(shown))
+    lines.extend(who(view.incident))
+    return lines
+
+
+def _alert_line(alert: Alert, common: Shared) -> str:
+    """The alert's state and only what sets it apart from the others."""
+    icon = ALERT_ICON[alert.status]
+    labels = label_items(apart(alert.labels, common.labels))
+    details = " · ".join([*labels, *link_items(apart(urls_of(alert), common.links))])
+    if common.summary is None or not details:
+        summary = truncate(alert.summary, SUMMARY_CHARS)
+        return f"{icon} {summary}" + (f"\n    {details}" if details else "")
+    return f"{icon} {details}"
+
+
+def _context(view: IncidentView, common: Shared) -> list[str]:
+    """What every listed alert says alike: summary, description, links."""
+    lines: list[str] = []
+    if len(view.alerts) == 1:
+        lines.append(_alert_line(view.alerts[0], common))
+    elif common.summary is not None:
+        lines.append(f"<b>{truncate(common.summary, SUMMARY_CHARS)}</b>")
+    description = common.annotations.get("description", "").strip()
+    if view.alerts and description.startswith(summary := view.alerts[0].summary):
+        description = description.removeprefix(summary).strip()  # the summary came from it
+    if description:
+        lines.append(truncate(description, DESCRIPTION_CHARS))
+    if links := links_line(common.links):
+        lines.append(f"🔗 {links}")
+    return lines
 
 
 def render_incident(view: IncidentView) -> Rendered:
-    """The full card: headline, severity, labels, who did what, the alerts (trimmed to fit)."""
+    """The card: head, what the alerts share, each alert apart (trimmed to fit), next steps."""
     incident = view.incident
-    counts = f"{incident.alert_count} alert(s), {incident.firing_count} firing"
-    lines = [
-        headline(incident),
-        f"Severity: <b>{incident.severity.value}</b> · Status: <b>{incident.status.value}</b>",
-        f"Source: {esc(incident.source)} · Since {clock(incident.created_at)} · {counts}",
-    ]
-    if labels := _labels_line(incident.labels, skip=frozenset()):
-        lines.append(labels)
-    lines.extend(_who(incident))
+    common = Shared.of(incident.labels, view.alerts)
+    lines = head(view, common)
     if view.alerts:
         lines.append("")
-        lines.extend(_alert_line(alert, incident.labels) for alert in view.alerts)
+        lines.extend(_context(view, common))
+        if len(view.alerts) > 1:
+            lines.extend(_alert_line(alert, common) for alert in view.alerts)
         hidden = incident.alert_count - len(view.alerts)
         if hidden > 0:
-            lines.append(f"<i>… and {hidden} more alert(s)</i>")
-    if hints := NEXT_STEPS.get(incident.status):
-        lines.append("\n<i>" + " · ".join(h.format(id=incident.id) for h in hints) + "</i>")
+            more = f"… and {plural(hidden, 'more alert')}: /incident {incident.id} lists them all"
+            lines.append(f"<i>{more}</i>")
+    if steps := next_steps(incident):
+        lines.append("\n<i>" + " · ".join(steps) + "</i>")
     return Rendered(text=fit_lines(lines))
 
 

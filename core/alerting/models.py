@@ -93,10 +93,13 @@ class Incident(BaseModel):
 
 
 class IncidentView(BaseModel):
-    """An incident with the latest state of its alerts (firing first, at most a page of them)."""
+    """An incident with the latest state of its alerts (firing first, as many as were asked for)."""
 
     incident: Incident
     alerts: list[Alert] = Field(default_factory=list)
+    #: the earliest start a sender stated for any alert that fired in the incident (all of
+    #: them, not only those listed); None when no sender stated one
+    started_at: datetime | None = None
 
     @property
     def firing(self) -> list[Alert]:

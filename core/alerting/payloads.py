@@ -106,13 +106,34 @@ class _SenderAlert(_Strict):
         return _check_map(value, limit=MAX_ANNOTATION)
 
 
-def _at_most_max_alerts(value: list[_SenderAlert]) -> list[_SenderAlert]:
+class _GrafanaAlert(_SenderAlert):
+    """Grafana's alert: Alertmanager's fields plus links to where it is drawn and silenced."""
+
+    dashboardURL: str | None = Field(None, max_length=MAX_VALUE)
+    panelURL: str | None = Field(None, max_length=MAX_VALUE)
+    silenceURL: str | None = Field(None, max_length=MAX_VALUE)
+
+    def link_annotations(self) -> dict[str, str]:
+        """Grafana's links as the annotations a card reads (empty ones left out)."""
+        links = {
+            "dashboard_url": self.dashboardURL,
+            "panel_url": self.panelURL,
+            "silence_url": self.silenceURL,
+        }
+        return {key: url for key, url in links.items() if url}
+
+
+_A = TypeVar("_A", bound=_SenderAlert)
+
+
+def _at_most_max_alerts(value: list[_A]) -> list[_A]:
     if len(value) > MAX_ALERTS:
         raise ValueError(f"at most {MAX_ALERTS} alerts per payload, got {len(value)}")
     return value
 
 
 SenderAlerts = Annotated[list[_SenderAlert], AfterValidator(_at_most_max_alerts)]
+GrafanaAlerts = Annotated[list[_GrafanaAlert], AfterValidator(_at_most_max_alerts)]
 
 
 class AlertmanagerWebhook(_Strict):
@@ -133,7 +154,7 @@ class GrafanaWebhook(_Strict):
     message: str | None = None
     state: str | None = None
     externalURL: str | None = None
-    alerts: SenderAlerts
+    alerts: GrafanaAlerts
 
 
 class GenericAlert(_Strict):
@@ -243,9 +264,13 @@ def parse_grafana(body: Any, *, now: datetime | None = None) -> list[Alert]:
     payload = validate_payload(GrafanaWebhook, body)
     moment = now or datetime.now(UTC)
     name = (payload.title or "Grafana alert")[:200]
-    return [
-        _from_sender(a, source="grafana", now=moment, fallback_name=name) for a in payload.alerts
-    ]
+    alerts = []
+    for item in payload.alerts:
+        alert = _from_sender(item, source="grafana", now=moment, fallback_name=name)
+        # an annotation the rule's author wrote wins over Grafana's generated link
+        annotations = {**item.link_annotations(), **alert.annotations}
+        alerts.append(alert.model_copy(update={"annotations": annotations}))
+    return alerts
 
 
 def parse_generic(body: Any, *, now: datetime | None = None) -> list[Alert]:

@@ -12,6 +12,9 @@ from core.messages import Card
 
 T = TypeVar("T")
 
+#: alerts a card or a read view lists; the incident carries the full counts
+VIEW_ALERTS = 10
+
 
 class IncidentTx(Protocol):
     """One transaction: everything written through it commits together or not at all.
@@ -57,7 +60,10 @@ class IncidentStore(Protocol):
         """Run `work` in one transaction, retrying it when a concurrent writer got there first."""
         ...
 
-    async def get(self, incident_id: int) -> IncidentView | None: ...
+    async def get(self, incident_id: int, *, alerts: int = VIEW_ALERTS) -> IncidentView | None:
+        """The incident with up to `alerts` of its alerts (firing first, oldest first) and
+        the earliest start its senders stated (over all its alerts, listed or not)."""
+        ...
 
     async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
         """Newest first."""

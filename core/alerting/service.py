@@ -31,7 +31,7 @@ from core.alerting.models import (
     Severity,
 )
 from core.alerting.payloads import SEVERITY_WORDS
-from core.alerting.ports import IncidentStore, IncidentTx
+from core.alerting.ports import VIEW_ALERTS, IncidentStore, IncidentTx
 from core.audit import AuditEntry
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.ports import Clock
@@ -392,8 +392,9 @@ class IncidentService:
     async def find(self, incident_id: int) -> IncidentView | None:
         return await self._store.get(incident_id)
 
-    async def view(self, incident_id: int) -> IncidentView:
-        found = await self._store.get(incident_id)
+    async def view(self, incident_id: int, *, alerts: int = VIEW_ALERTS) -> IncidentView:
+        """The incident with up to `alerts` of its alerts; NotFoundError when there is none."""
+        found = await self._store.get(incident_id, alerts=alerts)
         if found is None:
             raise NotFoundError(f"No incident #{incident_id}.")
         return found

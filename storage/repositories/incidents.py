@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.alerting.models import (
     Alert,
     AlertState,
+    AlertStatus,
     Incident,
     IncidentStatus,
     IncidentView,
 )
-from core.alerting.ports import CardMaker, IncidentTx
+from core.alerting.ports import VIEW_ALERTS, CardMaker, IncidentTx
 from core.audit import AuditEntry
 from core.messages import Card
 from core.ports import Clock
@@ -32,8 +33,6 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-#: alerts a card or a read view lists; the incident row carries the full counts
-VIEW_ALERTS = 10
 ATTEMPTS = 3
 #: PostgreSQL: serialization failure, deadlock — the transaction can simply run again
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
@@ -76,43 +75,55 @@ def _retryable(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
-#: events read back for an ended incident's view (its alerts as they were)
-ENDED_EVENTS = 500
-
-
-async def _ended_alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
+async def _ended_alerts(session: AsyncSession, incident_id: int, limit: int) -> list[Alert]:
     """The last state each alert had in this incident, from the history.
 
     An ended incident's alerts may have moved on (fired again into a new
     incident); the history still says how they were here.
     """
+    latest = (
+        select(func.max(AlertRow.id))
+        .where(AlertRow.incident_id == incident_id)
+        .group_by(AlertRow.fingerprint)
+    )
     query = (
         select(AlertRow)
-        .where(AlertRow.incident_id == incident_id)
-        .order_by(AlertRow.id.desc())
-        .limit(ENDED_EVENTS)
+        .where(AlertRow.id.in_(latest))
+        .order_by(AlertRow.status, AlertRow.starts_at, AlertRow.fingerprint)
+        .limit(limit)
     )
-    latest: dict[str, Alert] = {}
-    for event in (await session.scalars(query)).all():
-        latest.setdefault(event.fingerprint, _to_alert(event))
-    ordered = sorted(latest.values(), key=lambda a: (a.status.value, a.starts_at, a.fingerprint))
-    return ordered[:VIEW_ALERTS]
+    return [_to_alert(event) for event in (await session.scalars(query)).all()]
 
 
-async def _view(session: AsyncSession, incident_id: int) -> IncidentView | None:
+async def _started_at(session: AsyncSession, incident_id: int) -> datetime | None:
+    """The earliest start a sender stated for an alert that fired in the incident."""
+    query = (
+        select(func.min(AlertRow.starts_at))
+        .where(AlertRow.incident_id == incident_id)
+        .where(AlertRow.status == AlertStatus.FIRING.value)
+        .where(AlertRow.sender_start.is_(True))
+    )
+    return cast(datetime | None, await session.scalar(query))
+
+
+async def _view(
+    session: AsyncSession, incident_id: int, *, alerts: int = VIEW_ALERTS
+) -> IncidentView | None:
     row = await session.get(IncidentRow, incident_id, populate_existing=True)
     if row is None:
         return None
+    incident, since = _to_incident(row), await _started_at(session, incident_id)
     if row.status == IncidentStatus.RESOLVED.value:
-        return IncidentView(incident=_to_incident(row), alerts=await _ended_alerts(session, row.id))
+        ended = await _ended_alerts(session, row.id, alerts)
+        return IncidentView(incident=incident, alerts=ended, started_at=since)
     query = (
         select(AlertStateRow)
         .where(AlertStateRow.incident_id == incident_id)
         .order_by(AlertStateRow.status, AlertStateRow.starts_at, AlertStateRow.fingerprint)
-        .limit(VIEW_ALERTS)
+        .limit(alerts)
     )
-    alerts = [_to_alert(state) for state in (await session.scalars(query)).all()]
-    return IncidentView(incident=_to_incident(row), alerts=alerts)
+    listed = [_to_alert(state) for state in (await session.scalars(query)).all()]
+    return IncidentView(incident=incident, alerts=listed, started_at=since)
 
 
 @functools.cache
@@ -246,9 +257,9 @@ class SqlIncidentStore:
             return result
         raise AssertionError("unreachable")
 
-    async def get(self, incident_id: int) -> IncidentView | None:
+    async def get(self, incident_id: int, *, alerts: int = VIEW_ALERTS) -> IncidentView | None:
         async with read_session(self._sessions) as session:
-            return await _view(session, incident_id)
+            return await _view(session, incident_id, alerts=alerts)
 
     async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
         query: Select[IncidentRow] = (

@@ -13,7 +13,7 @@ from storage.db import create_engine, ping, session_factory
 from storage.migrate import head_revision, upgrade
 from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
 from tests.e2e.conftest import create_database
-from tests.storage_scenarios import exercise_incident_store
+from tests.storage_scenarios import exercise_full_view, exercise_incident_store
 
 pytestmark = pytest.mark.e2e
 
@@ -59,5 +59,15 @@ async def test_incidents_on_postgres(postgres_url: str) -> None:
     try:
         await upgrade(engine)
         await exercise_incident_store(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_full_views_on_postgres(postgres_url: str) -> None:
+    """Views of any length and the senders' earliest start, on PostgreSQL."""
+    engine = create_engine(await create_database(postgres_url, "views"))
+    try:
+        await upgrade(engine)
+        await exercise_full_view(engine)
     finally:
         await engine.dispose()

@@ -10,6 +10,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import httpx
+
+from bot.playground.telegram_html import utf16_length
 from tests.integration.conftest import ALICE, BOB, ONCALL, TelegramWorld
 from tests.integration.howl_process import HowlProcess, running_howl
 from tests.servers.telegram import wait_for
@@ -105,4 +108,71 @@ async def test_mistakes_get_one_line(tmp_path: Path, telegram: TelegramWorld) ->
         )
         await howl.stop()
     assert audit(howl) == []
+    assert "Traceback" not in howl.logs()
+
+
+ALERTS_CHAT = -1005555  # cards go here, so the on-call chat's budget is the replies' alone
+
+
+def description(pod: int) -> str:
+    return f"pod api-{pod}: " + " ".join(f"event{pod}-{n}" for n in range(40))
+
+
+def storm_alert(name: str, pod: int) -> dict[str, object]:
+    return {
+        "status": "firing",
+        "labels": {"alertname": name, "namespace": "prod", "service": "api", "pod": f"api-{pod}"},
+        "annotations": {
+            "summary": f"{name} on prod/api",
+            "description": description(pod),
+            "runbook_url": "https://wiki.example/runbooks/api",
+        },
+        "startsAt": "2026-11-23T08:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": f"http://prometheus.example/graph?pod={pod}",
+    }
+
+
+async def post_alerts(howl: HowlProcess, alerts: list[dict[str, object]]) -> list[int]:
+    body = {"version": "4", "status": "firing", "receiver": "howl", "alerts": alerts}
+    async with httpx.AsyncClient(base_url=howl.http) as http:
+        answer = await http.post("/alerts/alertmanager", json=body)
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["incidents"])
+
+
+async def test_incident_in_full_spans_several_messages(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    telegram.emulator.add_chat(ALERTS_CHAT, title="Alerts")
+    settings = telegram.settings(
+        HOWL_ALERT_CHAT_ID=str(ALERTS_CHAT), HOWL_ALLOWED_CHAT_IDS=f"{ONCALL},{ALERTS_CHAT}"
+    )
+    async with running_howl(tmp_path, **settings) as howl:
+        assert await post_alerts(howl, [storm_alert(f"Other{n}", 0) for n in range(11)]) == list(
+            range(1, 12)
+        )
+        assert await post_alerts(howl, [storm_alert("ApiDown", n) for n in range(40)]) == [12]
+
+        sent = await telegram.emulator.user_sends(ONCALL, BOB, "/incident 12")
+        asked = sent["message"]["message_id"]
+
+        def replies() -> list[str]:
+            found = [m.text for m in telegram.emulator.bot_messages(ONCALL) if m.reply_to == asked]
+            return found if found and found[-1].endswith("/resolve 12") else []
+
+        texts = await wait_for(replies, timeout=30, what="every part of /incident 12")
+        await howl.stop()
+    assert len(texts) > 2
+    assert all(utf16_length(text) <= 4096 for text in texts)
+    assert texts[0].startswith("🟡 #12 ApiDown — 🔥 firing\n")
+    for page, text in enumerate(texts[1:], start=2):
+        assert text.startswith(f"#12 ApiDown, continued ({page}/{len(texts)})\n")
+    joined = "\n".join(texts)
+    assert joined.count("summary: ApiDown on prod/api") == 1, "what all share, once"
+    for pod in range(40):
+        assert f"🔥 {pod + 1}. since 2026-11-23 08:00 UTC · pod=api-" in joined
+        assert f"description: {description(pod)}\n" in joined
+    assert "not shown" not in joined
+    assert telegram.emulator.stats.too_many_requests == 0
     assert "Traceback" not in howl.logs()

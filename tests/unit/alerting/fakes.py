@@ -26,14 +26,12 @@ from core.alerting.models import (
     IncidentView,
     Severity,
 )
-from core.alerting.ports import CardMaker, IncidentTx
+from core.alerting.ports import VIEW_ALERTS, CardMaker, IncidentTx
 from core.audit import AuditEntry
 from core.messages import Card
 
 T = TypeVar("T")
 
-#: alerts a view lists, as the SQL store does
-VIEW_ALERTS = 10
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -229,15 +227,22 @@ class FakeIncidentStore:
             self.commits += 1
             return result
 
-    async def get(self, incident_id: int) -> IncidentView | None:
+    async def get(self, incident_id: int, *, alerts: int = VIEW_ALERTS) -> IncidentView | None:
         incident = self._data.incidents.get(incident_id)
         if incident is None:
             return None
-        alerts = sorted(
+        listed = sorted(
             (s.alert for s in self._data.states.values() if s.incident_id == incident_id),
             key=lambda a: (a.status.value, a.starts_at, a.fingerprint),
         )
-        return IncidentView(incident=incident, alerts=alerts[:VIEW_ALERTS])
+        starts = [
+            a.starts_at
+            for a, i in self._data.events
+            if i == incident_id and a.status is AlertStatus.FIRING and a.sender_start
+        ]
+        return IncidentView(
+            incident=incident, alerts=listed[:alerts], started_at=min(starts, default=None)
+        )
 
     async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
         found = sorted(self._data.incidents.values(), key=lambda i: i.id, reverse=True)

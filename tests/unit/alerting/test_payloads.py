@@ -201,6 +201,41 @@ def test_grafana_without_title_has_a_fallback_name() -> None:
     assert alert.name == "Grafana alert"
 
 
+GRAFANA_LINKS = {
+    "dashboardURL": "https://grafana.example/d/abc?orgId=1",
+    "panelURL": "https://grafana.example/d/abc?orgId=1&viewPanel=2",
+    "silenceURL": "https://grafana.example/alerting/silence/new?matcher=alertname%3DX",
+}
+
+
+def test_grafana_links_are_kept_as_annotations() -> None:
+    [alert] = parse_grafana({"alerts": [sender_alert(**GRAFANA_LINKS)]}, now=NOW)
+    assert alert.annotations == {
+        "summary": "api-1 restarts",
+        "dashboard_url": "https://grafana.example/d/abc?orgId=1",
+        "panel_url": "https://grafana.example/d/abc?orgId=1&viewPanel=2",
+        "silence_url": "https://grafana.example/alerting/silence/new?matcher=alertname%3DX",
+    }
+
+
+def test_grafana_empty_links_are_left_out_and_the_authors_annotation_wins() -> None:
+    mine = {"summary": "s", "dashboard_url": "https://wiki.example/board"}
+    item = sender_alert(annotations=mine, dashboardURL="https://grafana.example/d/1", panelURL="")
+    [alert] = parse_grafana({"alerts": [item]}, now=NOW)
+    assert alert.annotations == mine
+
+
+def test_grafana_link_too_long_names_the_field() -> None:
+    body = {"alerts": [sender_alert(panelURL="https://g.example/" + "x" * 5000)]}
+    error = payload_error(parse_grafana, body)
+    assert str(error) == "alerts[0].panelURL: string should have at most 4096 characters"
+
+
+def test_alertmanager_ignores_grafanas_link_fields() -> None:
+    [alert] = parse_alertmanager(am(sender_alert(**GRAFANA_LINKS)), now=NOW)
+    assert alert.annotations == {"summary": "api-1 restarts"}
+
+
 # --- generic ----------------------------------------------------------------------
 
 

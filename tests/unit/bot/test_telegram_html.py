@@ -1,11 +1,25 @@
-"""The emulator checks HTML the way Telegram does; the renderer's helpers stay within it."""
+"""Telegram HTML as the emulator checks it; render helpers stay within it, invisibles out."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.playground.telegram_html import EntityParseError, parse_html, utf16_length
-from bot.render.html import MAX_MESSAGE_CHARS, esc, fit_lines, visible_length
+from bot.render.html import (
+    BIDI_CONTROLS,
+    INVISIBLE,
+    MAX_MESSAGE_CHARS,
+    ZERO_WIDTH,
+    esc,
+    fit_lines,
+    link,
+    pack_blocks,
+    pieces,
+    truncate,
+    visible_length,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +71,97 @@ def test_fit_lines_cuts_whole_lines_with_a_note() -> None:
 def test_fit_lines_counts_emoji_as_telegram_does() -> None:
     lines = ["🔥" * 100 for _ in range(30)]  # 200 UTF-16 units a line
     assert utf16_length(parse_html(fit_lines(lines))) <= MAX_MESSAGE_CHARS
+
+
+# --- invisible characters: nothing supplied by a sender or a person may reorder a line ---
+
+#: every character the brief names, listed by hand so the sets cannot drift unnoticed
+NAMED = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+NAMED_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+#: text that leans on the dangerous characters: mostly them, HTML's own, and ordinary letters
+hostile_text = st.text(
+    alphabet=st.sampled_from(NAMED + NAMED_ZERO_WIDTH + "<>&\"' ab\u05d0\u0627🔥\n")
+    | st.characters(codec="utf-8"),
+    max_size=200,
+)
+
+
+def test_the_sets_hold_exactly_the_named_characters() -> None:
+    assert set(NAMED) == BIDI_CONTROLS
+    assert set(NAMED_ZERO_WIDTH) == ZERO_WIDTH
+    assert INVISIBLE == BIDI_CONTROLS | ZERO_WIDTH
+
+
+def test_a_right_to_left_override_does_not_reach_the_card() -> None:
+    assert esc("pod=\u202egnp.exe <b>") == "pod=gnp.exe &lt;b&gt;"
+    assert truncate("ad\u200bmin\u2066x\u2069", 4) == "adm…"
+
+
+@given(hostile_text)
+def test_esc_leaves_no_invisible_character_and_is_valid_telegram_html(text: str) -> None:
+    escaped = esc(text)
+    assert not INVISIBLE & set(escaped)
+    expected = "".join(c for c in text if c not in INVISIBLE)
+    assert parse_html(f"<b>{escaped}</b>") == expected
+    assert visible_length(escaped) == utf16_length(expected)
+
+
+@given(hostile_text, st.integers(min_value=1, max_value=50))
+def test_truncate_leaves_no_invisible_character_and_stays_within_its_limit(
+    text: str, limit: int
+) -> None:
+    cut = truncate(text, limit)
+    assert not INVISIBLE & set(cut)
+    assert len(parse_html(f"<i>{cut}</i>")) <= limit
+
+
+@given(hostile_text, st.integers(min_value=2, max_value=40))
+def test_pieces_keep_every_visible_character_within_the_size(text: str, size: int) -> None:
+    parts = pieces(text, size)
+    plain = [parse_html(part) for part in parts]
+    assert all(utf16_length(p) <= size for p in plain)
+    assert not INVISIBLE & set("".join(parts))
+    visible = "".join(c for c in text if c not in INVISIBLE)
+    assert "".join(plain).replace("\n", "") == visible.replace("\n", "")
+
+
+@given(st.lists(st.lists(hostile_text.map(esc), min_size=1, max_size=5), max_size=30))
+def test_packed_messages_are_valid_and_within_the_limit(blocks: list[list[str]]) -> None:
+    lines = [f"<b>{line}</b>" for block in blocks for line in block]
+    messages = pack_blocks([[f"<b>{line}</b>" for line in block] for block in blocks], limit=300)
+    for message in messages:
+        assert utf16_length(parse_html(message)) <= 300
+    assert "\n".join(messages).split("\n") == "\n".join(lines).split("\n")
+
+
+def test_a_block_starts_a_new_message_rather_than_straddle_two() -> None:
+    assert pack_blocks([["a" * 5], ["b" * 3, "c" * 3]], limit=8) == ["aaaaa", "bbb\nccc"]
+    assert pack_blocks([["a" * 5, "b" * 5]], limit=8) == ["aaaaa", "bbbbb"]
+
+
+def test_a_line_longer_than_a_message_is_refused() -> None:
+    with pytest.raises(ValueError, match="a line of 9 characters cannot fit a message"):
+        pack_blocks([["x" * 9]], limit=8)
+
+
+@pytest.mark.parametrize(
+    ("url", "anchor"),
+    [
+        (
+            'https://x.example/a?b=1&c="2"',
+            '<a href="https://x.example/a?b=1&amp;c=&quot;2&quot;">L</a>',
+        ),
+        ("HTTP://X.EXAMPLE/A", '<a href="http://X.EXAMPLE/A">L</a>'),
+        ("javascript:alert(1)", None),
+        ("https://x.example/\u202e", None),
+        ("https://x.example/a b", None),
+        ("https://x.example/\x07", None),
+        ("https:///nohost", None),
+        ("https://x.example/" + "a" * 2100, None),
+        ("", None),
+    ],
+)
+def test_link(url: str, anchor: str | None) -> None:
+    assert link(url, "L") == anchor
+    if anchor:
+        parse_html(anchor)
