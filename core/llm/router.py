@@ -420,9 +420,11 @@ def build_router(
         )
     if embedded is None:
         # imported lazily: the engine loads its knowledge base, which plain routing never needs
-        from core.llm.embedded import EmbeddedEngine
+        from core.llm.embedded import EmbeddedEngine, knowledge_from_config
 
-        embedded = EmbeddedEngine()
+        # a team's knowledge files are read (and a bad one refused) here, at start-up
+        knowledge = knowledge_from_config(config, base=settings.config_path)
+        embedded = EmbeddedEngine(knowledge=knowledge)
     providers.append(embedded)
     # the embedded engine runs in-process: no rate window, no spend
     limits[EMBEDDED] = ProviderLimits(rpm=None)

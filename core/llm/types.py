@@ -48,6 +48,8 @@ class ToolSpec(BaseModel):
     name: str
     description: str = ""
     params: tuple[ToolParam, ...] = ()
+    #: the registry's `destructive` flag; names like restart/delete are destructive anyway
+    destructive: bool = False
 
 
 class ToolCall(BaseModel):

@@ -81,6 +81,7 @@ class ReplayRequest(BaseModel):
                     name=str(tool["name"]),
                     description=str(tool.get("description", "")),
                     params=params,
+                    destructive=tool.get("destructive") is True,
                 )
             )
         return specs

@@ -125,3 +125,22 @@ async def test_db_upgrade_unreachable_database(tmp_path: Path) -> None:
     code, _, err = await run_howl_command("db", "upgrade", env=env, cwd=tmp_path)
     assert code == 1
     assert assert_one_line(err).startswith("howl: HOWL_DATABASE_URL:")
+
+
+async def test_malformed_knowledge_file_stops_run_with_one_line(tmp_path: Path) -> None:
+    team = tmp_path / "team.toml"
+    team.write_text(
+        '[[family]]\nkey = "license"\ntitle = "License"\nrisk = "medium"\n'
+        'worst_case = "builds wait"\nchecks = ["lmstat"]\n'
+        'causes = [{ text = "daemon hangs", confidence = 1.5 }]\n'
+    )
+    config = tmp_path / "howl.toml"
+    config.write_text('[knowledge]\nfiles = ["team.toml"]\n')
+    env = howl_env(tmp_path, HOWL_CONFIG=str(config))
+    code, _, err = await run_howl_command("run", env=env, cwd=tmp_path)
+    assert code == 1
+    assert assert_one_line(err) == (
+        f"howl: knowledge file {team}: family[0].causes[0].confidence: "
+        "Input should be less than or equal to 1"
+    )
+    assert not (tmp_path / "howl.db").exists(), "nothing may be created on a bad knowledge file"

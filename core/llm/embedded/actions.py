@@ -1,9 +1,11 @@
-"""Turning a family's candidate actions into a registry call, or deciding not to act.
+"""Turning a family's kinds of action into a registry call, or deciding not to change anything.
 
-A call is proposed only when its tool is registered, every required argument
-comes from the incident itself, each matches the registry's pattern, and the
-incident carries the evidence the template asks for. Anything less leaves the
-humans with read-only checks, which is always safe.
+A change is proposed only when the registry has an action that does it (read
+by meaning, see `registry`), every required argument comes from the incident
+and matches its pattern, and the incident carries the evidence the family
+asks for and none that makes the change the wrong move. Anything less leaves
+the humans with a read-only diagnostic action when the registry has one, and
+read-only checks always.
 """
 
 from __future__ import annotations
@@ -12,17 +14,27 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.llm.embedded.incident import Incident, resolve
-from core.llm.embedded.knowledge import ActionTemplate, Family
+from core.llm.embedded.evidence import evidence_in
+from core.llm.embedded.guard import touches
+from core.llm.embedded.incident import Incident
+from core.llm.embedded.knowledge import ActionTemplate, Family, Knowledge
+from core.llm.embedded.registry import DIAGNOSTIC_SUBJECTS, calls_for, intent_of, named_destructive
 from core.llm.errors import ToolCallError
 from core.llm.schemas import RiskLevel
 from core.llm.toolcalls import validate_tool_call
 from core.llm.types import ToolCall, ToolSpec
 
-#: verbs that make a tool destructive whatever its registry entry says (CONTRACT.md)
-DESTRUCTIVE_VERBS = ("restart", "delete", "scale", "rollback", "apply", "drain", "kill", "expand")
-
 _RISK_ORDER = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.CRITICAL)
+DIAGNOSTICS = "diagnostics"
+
+#: what a read-only diagnostic action is for, when the evidence does not justify a change
+READ_ONLY = ActionTemplate(
+    intent=DIAGNOSTICS,
+    risk=RiskLevel.LOW,
+    rationale="the evidence does not yet justify a change; a read-only look at the object, "
+    "its events and logs tells the causes apart",
+    effect="nothing changes; the object's state, recent events and logs are collected",
+)
 
 
 def riskier(*levels: RiskLevel) -> RiskLevel:
@@ -34,91 +46,116 @@ def riskier(*levels: RiskLevel) -> RiskLevel:
     return max(levels, key=_RISK_ORDER.index)
 
 
-def is_destructive(tool: str, template: ActionTemplate | None = None) -> bool:
-    """Whether running the tool changes or removes something that cannot simply be re-read.
-
-    >>> is_destructive("restart_deployment"), is_destructive("renew_certificate")
-    (True, False)
-    """
-    if template is not None and template.destructive:
-        return True
-    lowered = tool.lower()
-    return any(verb in lowered for verb in DESTRUCTIVE_VERBS)
-
-
 @dataclass(frozen=True)
 class PlannedAction:
     call: ToolCall
     template: ActionTemplate
+    spec: ToolSpec
+    #: the template's intent claims a destructive effect
+    intent_destructive: bool = False
+    #: the object may migrate, delete or touch data: at least medium, a person decides
+    guarded: bool = False
 
     @property
     def destructive(self) -> bool:
-        return is_destructive(self.call.tool, self.template)
+        return self.intent_destructive or named_destructive(self.spec)
+
+    @property
+    def read_only(self) -> bool:
+        return self.template.intent == DIAGNOSTICS
+
+    @property
+    def risk(self) -> RiskLevel:
+        floor = RiskLevel.MEDIUM if self.guarded else RiskLevel.LOW
+        return riskier(self.template.risk, floor)
 
 
-def _arguments(template: ActionTemplate, spec: ToolSpec, incident: Incident) -> dict[str, str]:
-    arguments: dict[str, str] = {}
-    for param in spec.params:
-        # a template names where each argument comes from; a label of the same name is
-        # the registry author's hint when it does not
-        sources = template.args.get(param.name, (f"labels.{param.name}",))
-        value = next((v for s in sources if (v := resolve(incident, s)) is not None), None)
-        if value is not None:
-            arguments[param.name] = value
-    return arguments
+@dataclass(frozen=True)
+class Plan:
+    """What the engine would do: a change, a read-only look, or nothing — and what it held back."""
+
+    change: PlannedAction | None = None
+    look: PlannedAction | None = None
+    #: the usual fix, held back because the object may migrate or touch data or money
+    withheld: ActionTemplate | None = None
+    #: the call that fix would have been, when the registry has one
+    withheld_call: ToolCall | None = None
+    #: the object may migrate, delete or touch data or money (see `guard`)
+    guarded: bool = False
+
+    @property
+    def action(self) -> PlannedAction | None:
+        return self.change or self.look
 
 
-def _evidence_present(template: ActionTemplate, incident: Incident) -> bool:
-    if not template.requires:
+def _evidence_allows(template: ActionTemplate, seen: frozenset[str], text: str) -> bool:
+    if set(template.blocked_by) & seen:
+        return False
+    if not (template.requires or template.requires_text):
         return True
-    return any(re.search(pattern, incident.text, re.IGNORECASE) for pattern in template.requires)
+    if set(template.requires) & seen:
+        return True
+    return any(re.search(pattern, text, re.IGNORECASE) for pattern in template.requires_text)
 
 
-def _forbidden(template: ActionTemplate, arguments: dict[str, str]) -> bool:
-    values = " ".join(arguments.values())
-    return any(re.search(pattern, values, re.IGNORECASE) for pattern in template.never_for)
+def _planned(
+    template: ActionTemplate, spec: ToolSpec, call: ToolCall, incident: Incident, k: Knowledge
+) -> PlannedAction:
+    intent = k.intents[template.intent]
+    guarded = not intent.read_only and touches(incident, k) == "data_change"
+    return PlannedAction(
+        call=call,
+        template=template,
+        spec=spec,
+        intent_destructive=intent.destructive,
+        guarded=guarded,
+    )
 
 
-def plan_action(
-    family: Family | None, incident: Incident, tools: Sequence[ToolSpec]
+def _change(family: Family, incident: Incident, tools: Sequence[ToolSpec], k: Knowledge) -> Plan:
+    seen = evidence_in(incident, k)
+    touched = touches(incident, k)
+    for template in family.actions:
+        if not _evidence_allows(template, seen, incident.text):
+            continue
+        calls = calls_for(template.intent, incident, tools, k, overrides=template.args)
+        if k.intents[template.intent].repeats_work and touched:
+            call = next((c for _, c in calls), None)
+            return Plan(withheld=template, withheld_call=call, guarded=True)
+        for spec, call in calls:
+            return Plan(change=_planned(template, spec, call, incident, k))
+    return Plan(guarded=touched == "data_change")
+
+
+def _look(
+    family: Family | None, incident: Incident, tools: Sequence[ToolSpec], k: Knowledge
 ) -> PlannedAction | None:
-    """The first candidate of the family that the registry and the evidence allow."""
-    if family is None:
+    if family is not None and not family.diagnose:
         return None
-    registry = {tool.name: tool for tool in tools}
-    for template in family.actions:
-        spec = registry.get(template.tool)
-        if spec is None or not _evidence_present(template, incident):
-            continue
-        arguments = _arguments(template, spec, incident)
-        if _forbidden(template, arguments):
-            continue
-        try:
-            call = validate_tool_call(ToolCall(tool=spec.name, arguments=arguments), tools)
-        except ToolCallError:
-            continue
-        return PlannedAction(call=call, template=template)
+    subjects = tuple(
+        dict.fromkeys(
+            ((family.subject,) if family and family.subject else ()) + DIAGNOSTIC_SUBJECTS
+        )
+    )
+    for spec, call in calls_for(DIAGNOSTICS, incident, tools, k, subjects=subjects):
+        return _planned(READ_ONLY, spec, call, incident, k)
     return None
 
 
-def withheld_action(
-    family: Family | None, incident: Incident, tools: Sequence[ToolSpec]
-) -> ToolCall | None:
-    """A call the registry would allow but the knowledge forbids here (a migration job rerun).
-
-    Such an incident is riskier than its family's default: the usual fix is dangerous.
-    """
-    if family is None:
-        return None
-    registry = {tool.name: tool for tool in tools}
-    for template in family.actions:
-        spec = registry.get(template.tool)
-        if spec is None or not template.never_for:
-            continue
-        arguments = _arguments(template, spec, incident)
-        if _forbidden(template, arguments):
-            return ToolCall(tool=spec.name, arguments=arguments)
-    return None
+def plan(
+    family: Family | None, incident: Incident, tools: Sequence[ToolSpec], knowledge: Knowledge
+) -> Plan:
+    """The change the evidence justifies, else a read-only look; an unknown alert gets no change."""
+    found = _change(family, incident, tools, knowledge) if family is not None else Plan()
+    if found.change is not None:
+        return found
+    look = _look(family, incident, tools, knowledge)
+    return Plan(
+        look=look,
+        withheld=found.withheld,
+        withheld_call=found.withheld_call,
+        guarded=found.guarded,
+    )
 
 
 def check_call(call: ToolCall | None, tools: Sequence[ToolSpec]) -> str | None:
@@ -132,8 +169,23 @@ def check_call(call: ToolCall | None, tools: Sequence[ToolSpec]) -> str | None:
     return None
 
 
-def template_for(family: Family | None, tool: str) -> ActionTemplate | None:
-    """The family's knowledge about a tool someone else proposed."""
-    if family is None:
+def template_for(
+    family: Family | None, call: ToolCall, tools: Sequence[ToolSpec], knowledge: Knowledge
+) -> ActionTemplate | None:
+    """The family's knowledge about an action someone else proposed, by what the action does."""
+    spec = next((t for t in tools if t.name == call.tool), None)
+    intent = intent_of(spec, knowledge) if spec is not None else None
+    if intent == DIAGNOSTICS:
+        return READ_ONLY
+    if family is None or intent is None:
         return None
-    return next((t for t in family.actions if t.tool == tool), None)
+    return next((t for t in family.actions if t.intent == intent), None)
+
+
+def is_destructive(call: ToolCall, tools: Sequence[ToolSpec], knowledge: Knowledge) -> bool:
+    """Whether running the call changes or removes something that cannot simply be re-read."""
+    spec = next((t for t in tools if t.name == call.tool), None)
+    if spec is None:
+        return True
+    intent = intent_of(spec, knowledge)
+    return named_destructive(spec) or (intent is not None and knowledge.intents[intent].destructive)

@@ -7,21 +7,22 @@ high enough risk that a person looks, and the checks that would tell more.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from core.llm.embedded.actions import (
+    Plan,
     PlannedAction,
     check_call,
     is_destructive,
-    plan_action,
+    plan,
     riskier,
     template_for,
-    withheld_action,
 )
 from core.llm.embedded.incident import Incident, fill
-from core.llm.embedded.knowledge import Family
+from core.llm.embedded.knowledge import Family, Knowledge
 from core.llm.schemas import (
     Critique,
     DecisionDraft,
@@ -106,47 +107,73 @@ def _holes(check: str) -> list[str]:
     return [word for word in check.replace("'", " ").split() if word.startswith("<")]
 
 
+@dataclass(frozen=True)
+class Case:
+    """One request as the engine sees it: the incident, its family, the registry, the knowledge."""
+
+    family: Family | None
+    incident: Incident
+    tools: Sequence[ToolSpec]
+    knowledge: Knowledge
+
+    def plan(self) -> Plan:
+        return plan(self.family, self.incident, self.tools, self.knowledge)
+
+
 def situation_risk(family: Family | None, planned: PlannedAction | None) -> RiskLevel:
     if family is None:
         return UNKNOWN_RISK
     if planned is None:
         return family.risk
-    return riskier(family.risk, planned.template.risk)
+    return riskier(family.risk, planned.risk)
 
 
-def solve(family: Family | None, incident: Incident, tools: Sequence[ToolSpec]) -> Proposal:
-    planned = plan_action(family, incident, tools)
-    if planned is None and (withheld := withheld_action(family, incident, tools)) is not None:
+def _args(call: ToolCall) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(call.arguments.items()))
+
+
+def _no_change_reason(case: Case, found: Plan) -> str:
+    family = case.family
+    if family is None:
+        return "unknown alert: no change until a person has looked"
+    if found.withheld is not None:
+        call = found.withheld_call
+        usual = (
+            f"{call.tool}({_args(call)})" if call else f"the usual fix ({found.withheld.intent})"
+        )
+        return (
+            f"{usual} is not for this object: it may migrate, delete or touch data or money, "
+            "and running it again unchecked can repeat a half-applied change. "
+            "A person must inspect it first"
+        )
+    if family.actions:
+        return "the evidence does not justify a change yet, or no registered action fits it"
+    return "the safe first move is read-only investigation"
+
+
+def solve(case: Case) -> Proposal:
+    family, incident = case.family, case.incident
+    found = case.plan()
+    planned = found.action
+    risk = situation_risk(family, planned)
+    if found.guarded:
+        # anything that may migrate, delete, or touch data or money: a person decides
+        risk = riskier(risk, RiskLevel.HIGH if found.withheld else RiskLevel.MEDIUM)
+    if found.change is None:
+        reason = _no_change_reason(case, found)
+        why = family.why_human if family else ""
         return Proposal(
-            action=None,
-            rationale=clip(
-                f"{withheld.tool} is the usual fix but not for "
-                f"{', '.join(withheld.arguments.values())}: running it again unchecked can "
-                "repeat a half-applied change. A person must inspect it first.",
-                1500,
-            ),
-            risk_level=riskier(situation_risk(family, None), RiskLevel.HIGH),
+            action=planned.call if planned else None,
+            rationale=clip(f"{reason}. {why}".strip(), 1500),
+            risk_level=risk,
+            expected_effect=planned.template.effect if planned else "",
             read_only_checks=checks(family, incident),
         )
-    if planned is None:
-        reason = (
-            "no registered tool fits this alert with arguments taken from its labels"
-            if family and family.actions
-            else "the safe first move is read-only investigation"
-        )
-        if family is None:
-            reason = "unknown alert: only read-only checks until a person has looked"
-        return Proposal(
-            action=None,
-            rationale=clip(f"{reason}. {family.why_human if family else ''}".strip(), 1500),
-            risk_level=situation_risk(family, None),
-            read_only_checks=checks(family, incident),
-        )
-    template = planned.template
+    template = found.change.template
     return Proposal(
-        action=planned.call,
+        action=found.change.call,
         rationale=clip(template.rationale, 1500),
-        risk_level=situation_risk(family, planned),
+        risk_level=risk,
         expected_effect=template.effect,
         rollback=fill(template.rollback, incident) if template.rollback else "",
         read_only_checks=checks(family, incident),
@@ -173,10 +200,10 @@ def _risk_of(raw: Any) -> RiskLevel | None:
     return None
 
 
-def review(family: Family | None, incident: Incident, tools: Sequence[ToolSpec]) -> Review:
-    proposal = _proposal(incident) or solve(family, incident, tools)
-    known = situation_risk(family, None)
-    risk = riskier(proposal.risk_level, known)
+def review(case: Case) -> Review:
+    family, incident, tools = case.family, case.incident, case.tools
+    proposal = _proposal(incident) or solve(case)
+    risk = riskier(proposal.risk_level, situation_risk(family, None))
     concerns: list[str] = []
     if proposal.action is None:
         if family is None:
@@ -185,7 +212,7 @@ def review(family: Family | None, incident: Incident, tools: Sequence[ToolSpec])
     problem = check_call(proposal.action, tools)
     if problem:
         return Review(verdict="reject", concerns=[f"not runnable: {problem}"], risk_level=risk)
-    template = template_for(family, proposal.action.tool)
+    template = template_for(family, proposal.action, tools, case.knowledge)
     if template is None:
         concerns.append(
             f"{proposal.action.tool} is not a usual remedy for "
@@ -195,14 +222,17 @@ def review(family: Family | None, incident: Incident, tools: Sequence[ToolSpec])
     risk = riskier(risk, template.risk)
     if proposal.risk_level != risk:
         concerns.append(f"risk is {risk.value}, not {proposal.risk_level.value}")
-    if template.requires and plan_action(family, incident, tools) is None:
-        concerns.append("the evidence this action needs (a recent change) is not in the alert")
+    own = case.plan().action
+    conditional = template.requires or template.requires_text or template.blocked_by
+    if conditional and (own is None or own.call != proposal.action):
+        concerns.append("the evidence this action needs is not in the alert")
         return Review(verdict="revise", concerns=concerns, risk_level=risk)
     return Review(verdict="approve", concerns=concerns, risk_level=risk)
 
 
-def critique(family: Family | None, incident: Incident, tools: Sequence[ToolSpec]) -> Critique:
-    proposal = _proposal(incident) or solve(family, incident, tools)
+def critique(case: Case) -> Critique:
+    family = case.family
+    proposal = _proposal(case.incident) or solve(case)
     objections: list[str] = []
     if family is None:
         objections.append("the alert is not recognised; any action is a guess")
@@ -218,16 +248,15 @@ def critique(family: Family | None, incident: Incident, tools: Sequence[ToolSpec
     return Critique(objections=objections, worst_case=worst, risk_level=risk)
 
 
-def coordinate(
-    family: Family | None, incident: Incident, tools: Sequence[ToolSpec]
-) -> DecisionDraft:
-    own = solve(family, incident, tools)
+def coordinate(case: Case) -> DecisionDraft:
+    family, incident, tools = case.family, case.incident, case.tools
+    own = solve(case)
     proposal = _proposal(incident) or own
     blocked: str | None = None
     action: ToolCall | None = proposal.action
     if (problem := check_call(action, tools)) is not None:
         blocked, action = f"proposed action not runnable: {problem}", own.action
-    template = template_for(family, action.tool) if action else None
+    template = template_for(family, action, tools, case.knowledge) if action else None
     risk = riskier(proposal.risk_level, own.risk_level)
     if template is not None:
         risk = riskier(risk, template.risk)
@@ -237,10 +266,11 @@ def coordinate(
     review_raw = incident.extra.get("review")
     if isinstance(review_raw, dict) and review_raw.get("verdict") == "reject" and action:
         blocked, action = "the reviewer rejected the action", None
-    destructive = action is not None and is_destructive(action.tool, template)
+    destructive = action is not None and is_destructive(action, tools, case.knowledge)
     human = family is None or risk is not RiskLevel.LOW or destructive
-    if family is not None and action is None and risk is RiskLevel.LOW:
-        human = False
+    if action is not None and template is None:
+        # an action the knowledge cannot place is a guess: a person decides
+        human = True
     return DecisionDraft(
         recommended_action=action,
         risk_level=risk,
@@ -262,8 +292,7 @@ def _summary(
     if action is None:
         first = "; ".join(own.read_only_checks[:2])
         return f"{head} No action proposed; check first: {first}"
-    args = ", ".join(f"{k}={v}" for k, v in sorted(action.arguments.items()))
-    return f"{head} Proposed {action.tool}({args}). {own.rationale}"
+    return f"{head} Proposed {action.tool}({_args(action)}). {own.rationale}"
 
 
 def _why_human(family: Family | None, risk: RiskLevel, destructive: bool) -> str:
@@ -274,15 +303,13 @@ def _why_human(family: Family | None, risk: RiskLevel, destructive: bool) -> str
         reasons.append("the action is destructive")
     if risk is not RiskLevel.LOW:
         reasons.append(f"risk is {risk.value}")
-    return "; ".join(reasons)
+    return "; ".join(reasons) or "the proposed action is not one the engine knows"
 
 
-def tool_call(
-    family: Family | None, incident: Incident, tools: Sequence[ToolSpec], forced: str | None
-) -> ToolChoice:
+def tool_call(case: Case, forced: str | None) -> ToolChoice:
     if forced == "none":
         return ToolChoice(call=None, reason="tool_choice is none")
-    planned = plan_action(family, incident, tools)
+    planned = case.plan().action
     other_forced = forced not in (None, "auto", "required")
     if planned is None or (other_forced and planned.call.tool != forced):
         why = "no registered tool fits with arguments from the alert's labels"
@@ -290,16 +317,17 @@ def tool_call(
     return ToolChoice(call=planned.call, reason=clip(planned.template.rationale, 1000))
 
 
-def runbook(family: Family | None, incident: Incident, tools: Sequence[ToolSpec]) -> RunbookDraft:
-    planned = plan_action(family, incident, tools)
+def runbook(case: Case) -> RunbookDraft:
+    family, incident = case.family, case.incident
+    planned = case.plan().action
     title = family.title if family else f"Handling {incident.alert_name or 'an unknown alert'}"
     symptoms = [describe(incident)]
     if incident.summary:
         symptoms.append(incident.summary)
     steps = [f"Check: {c}" for c in checks(family, incident)]
     if planned is not None:
-        args = ", ".join(f"{k}={v}" for k, v in sorted(planned.call.arguments.items()))
-        steps.append(f"If the checks confirm it: {planned.call.tool}({args}) after approval")
+        verb = "First" if planned.read_only else "If the checks confirm it"
+        steps.append(f"{verb}: {planned.call.tool}({_args(planned.call)}) after approval")
     if family is not None:
         steps.extend(f"Confirm: {fill(v, incident)}" for v in family.verification)
     rollback = planned.template.rollback if planned else ""

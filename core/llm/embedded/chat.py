@@ -1,12 +1,13 @@
 """Answering a person in the chat, and turning "restart the api in prod" into a registry call.
 
+>>> from core.llm.embedded.loader import builtin_knowledge
 >>> from core.llm.types import ToolParam
->>> spec = ToolSpec(name="restart_deployment", params=(
+>>> spec = ToolSpec(name="bounce_app", description="Rolling restart", params=(
 ...     ToolParam(name="name", pattern="[a-z0-9-]+"),
 ...     ToolParam(name="namespace", pattern="[a-z-]+")))
->>> requested_call("please restart the api in prod", {}, [spec])
-ToolCall(tool='restart_deployment', arguments={'name': 'api', 'namespace': 'prod'})
->>> requested_call("what is going on?", {}, [spec]) is None
+>>> requested_call("please restart the api in prod", {}, [spec], builtin_knowledge())
+ToolCall(tool='bounce_app', arguments={'name': 'api', 'namespace': 'prod'})
+>>> requested_call("what is going on?", {}, [spec], builtin_knowledge()) is None
 True
 """
 
@@ -15,23 +16,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from core.llm.embedded.answers import checks, clip, describe
-from core.llm.embedded.incident import Incident
-from core.llm.embedded.knowledge import Family
+from core.llm.embedded.answers import Case, checks, clip, describe
+from core.llm.embedded.knowledge import Knowledge
+from core.llm.embedded.registry import serving
 from core.llm.errors import ToolCallError
 from core.llm.schemas import ChatAnswer
 from core.llm.toolcalls import validate_tool_call
 from core.llm.types import ToolCall, ToolSpec
 
-#: what a person says → the word a registry tool name carries
+#: what a person says → the intent (core/knowledge/vocabulary.toml) a registry action serves
 _VERBS = (
     (r"\broll ?back\b|\bundo\b|\brevert\b", "rollback"),
     (r"\brestart\b|\bbounce\b", "restart"),
-    (r"\bscale\b", "scale"),
-    (r"\bdelete\b|\bkill\b", "delete"),
+    (r"\bscale\b", "scale_out"),
+    (r"\bdelete\b|\bkill\b", "recreate_pod"),
     (r"\bcordon\b", "cordon"),
-    (r"\brenew\b", "renew"),
-    (r"\bre-?run\b|\bretry\b", "rerun"),
+    (r"\brenew\b", "renew_certificate"),
+    (r"\bre-?run\b|\bretry\b", "rerun_job"),
 )
 _OBJECT = re.compile(
     r"(?:roll ?back|undo|revert|restart|bounce|scale|delete|kill|cordon|renew|re-?run|retry)"
@@ -44,15 +45,15 @@ _REPLICAS = re.compile(r"\bto\s+(?P<n>\d{1,3})\b")
 _NAME_PARAMS = ("name", "deployment", "node", "cronjob", "certificate", "pod")
 
 
-def _wanted_tools(question: str, tools: Sequence[ToolSpec]) -> list[ToolSpec]:
-    for pattern, verb in _VERBS:
+def _wanted_tools(question: str, tools: Sequence[ToolSpec], knowledge: Knowledge) -> list[ToolSpec]:
+    for pattern, intent in _VERBS:
         if re.search(pattern, question):
-            return [t for t in tools if verb in t.name.lower()]
+            return serving(intent, tools, knowledge)
     return []
 
 
 def requested_call(
-    question: str, labels: Mapping[str, str], tools: Sequence[ToolSpec]
+    question: str, labels: Mapping[str, str], tools: Sequence[ToolSpec], knowledge: Knowledge
 ) -> ToolCall | None:
     """The registry call a person asked for, when every argument is clear and valid."""
     text = question.lower()
@@ -63,7 +64,7 @@ def requested_call(
         said["namespace"] = match["ns"]
     if match := _REPLICAS.search(text):
         said["replicas"] = match["n"]
-    for spec in _wanted_tools(text, tools):
+    for spec in _wanted_tools(text, tools, knowledge):
         arguments: dict[str, str] = {}
         for param in spec.params:
             key = "name" if param.name in _NAME_PARAMS else param.name
@@ -77,9 +78,10 @@ def requested_call(
     return None
 
 
-def chat(family: Family | None, incident: Incident, tools: Sequence[ToolSpec]) -> ChatAnswer:
+def chat(case: Case) -> ChatAnswer:
+    family, incident, tools, knowledge = case.family, case.incident, case.tools, case.knowledge
     question = str(incident.extra.get("question") or "")
-    call = requested_call(question, incident.labels, tools) if question else None
+    call = requested_call(question, incident.labels, tools, knowledge) if question else None
     lines: list[str] = []
     if family is not None:
         cause = family.causes[0]
@@ -93,7 +95,7 @@ def chat(family: Family | None, incident: Incident, tools: Sequence[ToolSpec]) -
     if call is not None:
         args = ", ".join(f"{k}={v}" for k, v in sorted(call.arguments.items()))
         lines.append(f"I can propose {call.tool}({args}); an approver must confirm it.")
-    elif question and _wanted_tools(question.lower(), tools):
+    elif question and _wanted_tools(question.lower(), tools, knowledge):
         lines.append("I could not tell every argument of that action; name it and its namespace.")
     elif question and any(re.search(p, question.lower()) for p, _ in _VERBS):
         lines.append("No registered action does that.")

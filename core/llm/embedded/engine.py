@@ -14,10 +14,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.llm.embedded import answers
+from core.llm.embedded.answers import Case
 from core.llm.embedded.chat import chat
 from core.llm.embedded.drift import interpret
-from core.llm.embedded.incident import Incident, read_incident
-from core.llm.embedded.knowledge import Family
+from core.llm.embedded.incident import read_incident
+from core.llm.embedded.knowledge import Knowledge
+from core.llm.embedded.loader import builtin_knowledge
 from core.llm.embedded.matching import match_family
 from core.llm.schemas import SELF_GRADING_FIELDS
 from core.llm.types import ChatRequest, ChatResponse, Task, ToolCall, Usage
@@ -51,8 +53,9 @@ class EmbeddedEngine:
     name = "embedded"
     local = True
 
-    def __init__(self, *, name: str = "embedded") -> None:
+    def __init__(self, *, name: str = "embedded", knowledge: Knowledge | None = None) -> None:
         self.name = name
+        self.knowledge = knowledge or builtin_knowledge()
 
     async def chat(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
         started = time.perf_counter()
@@ -79,28 +82,27 @@ class EmbeddedEngine:
     def answer(self, request: ChatRequest) -> BaseModel:
         """The task's contract value for this request (pure; used by tests and replay)."""
         incident = read_incident(request)
-        family = match_family(incident)
-        return _dispatch(request, family, incident)
+        family = match_family(incident, self.knowledge)
+        return _dispatch(request, Case(family, incident, request.tools, self.knowledge))
 
 
-def _dispatch(request: ChatRequest, family: Family | None, incident: Incident) -> BaseModel:
-    tools = request.tools
+def _dispatch(request: ChatRequest, case: Case) -> BaseModel:
     task = request.task
     if task is Task.DIAGNOSE:
-        return answers.diagnose(family, incident)
+        return answers.diagnose(case.family, case.incident)
     if task is Task.SOLVE:
-        return answers.solve(family, incident, tools)
+        return answers.solve(case)
     if task is Task.REVIEW:
-        return answers.review(family, incident, tools)
+        return answers.review(case)
     if task is Task.CRITIQUE:
-        return answers.critique(family, incident, tools)
+        return answers.critique(case)
     if task is Task.COORDINATE:
-        return answers.coordinate(family, incident, tools)
+        return answers.coordinate(case)
     if task is Task.CHAT:
-        return chat(family, incident, tools)
+        return chat(case)
     if task is Task.TOOL_CALL:
-        return answers.tool_call(family, incident, tools, request.tool_choice)
+        return answers.tool_call(case, request.tool_choice)
     if task is Task.RUNBOOK:
-        return answers.runbook(family, incident, tools)
-    drift = incident.extra.get("drift")
-    return interpret(drift if isinstance(drift, dict) else dict(incident.extra))
+        return answers.runbook(case)
+    drift = case.incident.extra.get("drift")
+    return interpret(drift if isinstance(drift, dict) else dict(case.incident.extra))

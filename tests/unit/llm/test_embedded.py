@@ -9,13 +9,15 @@ import pytest
 
 from core.llm.embedded import EmbeddedEngine
 from core.llm.embedded.incident import Incident
-from core.llm.embedded.knowledge import FAMILIES
+from core.llm.embedded.loader import builtin_knowledge
 from core.llm.embedded.matching import match_family
 from core.llm.schemas import SELF_GRADING_FIELDS, TASK_SCHEMAS, DecisionDraft, Proposal
 from core.llm.toolcalls import validate_tool_call
 from core.llm.types import ChatMessage, ChatRequest, Task, ToolParam, ToolSpec
 
 NAME = "^[a-z0-9-]{1,63}$"
+KNOWLEDGE = builtin_knowledge()
+FAMILIES = KNOWLEDGE.families
 
 
 def _tool(name: str, *params: str, pattern: str = NAME) -> ToolSpec:
@@ -102,6 +104,23 @@ REPRESENTATIVE: dict[str, tuple[str, dict[str, str], str]] = {
     "clock_skew": ("NodeClockSkewDetected", {"instance": "node-1:9100"}, "out of sync"),
     "packet_loss": ("NodeNetworkReceiveErrs", {"instance": "node-1:9100", "device": "eth0"}, ""),
     "quota": ("KubeQuotaAlmostFull", {"namespace": "shop"}, "90% of cpu quota"),
+    "daemonset": (
+        "KubeDaemonSetRolloutStuck",
+        {"namespace": "kube-system", "daemonset": "fluent-bit"},
+        "only 4 of 6 scheduled",
+    ),
+    "blackbox_probe": ("ProbeFailed", {"instance": "https://shop.example.com"}, "probe failed"),
+    "monitoring_pipeline": (
+        "PrometheusRuleFailures",
+        {"namespace": "monitoring", "pod": "prometheus-k8s-0"},
+        "failed to evaluate 12 rules",
+    ),
+    "service_down": ("RedisDown", {"instance": "redis:9121", "namespace": "cache"}, "down"),
+    "conntrack": (
+        "NodeHighNumberConntrackEntriesUsed",
+        {"instance": "node-1:9100"},
+        "82% of conntrack entries used",
+    ),
 }
 
 UNKNOWN = ("LicenseServerUnreachable", {"instance": "flexlm-01"}, "license server unreachable")
@@ -158,7 +177,9 @@ def test_every_family_has_a_representative() -> None:
 @pytest.mark.parametrize("key", sorted(REPRESENTATIVE))
 def test_family_matched_by_its_representative_alert(key: str) -> None:
     name, labels, description = REPRESENTATIVE[key]
-    family = match_family(Incident(alert_name=name, labels=labels, text=description.lower()))
+    family = match_family(
+        Incident(alert_name=name, labels=labels, text=description.lower()), KNOWLEDGE
+    )
     assert family is not None and family.key == key
 
 
@@ -172,7 +193,7 @@ def test_family_matched_by_its_representative_alert(key: str) -> None:
     ],
 )
 def test_family_matched_by_keywords_without_a_name(text: str, key: str) -> None:
-    family = match_family(Incident(text=text))
+    family = match_family(Incident(text=text), KNOWLEDGE)
     assert family is not None and family.key == key
 
 
