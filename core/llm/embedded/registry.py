@@ -17,6 +17,8 @@ only, and a value is used only when it matches the parameter's pattern.
 'diagnostics'
 >>> intent_of(ToolSpec(name="delete_namespace", description="Read-only view"), k) is None
 True
+>>> intent_of(ToolSpec(name="wipe_and_describe", description="Read-only view"), k) is None
+True
 """
 
 from __future__ import annotations
@@ -86,9 +88,18 @@ def intent_of(spec: ToolSpec, knowledge: Knowledge) -> str | None:
         score = _score(spec, intent, knowledge)
         if score > best_score:
             best, best_score = name, score
-    if best is not None and knowledge.intents[best].read_only and named_destructive(spec):
+    if best is not None and knowledge.intents[best].read_only and _changes(spec, knowledge):
         return None
     return best
+
+
+def _changes(spec: ToolSpec, knowledge: Knowledge) -> bool:
+    """Whether the action says it changes something: flagged, or named or described so."""
+    if named_destructive(spec):
+        return True
+    text = f"{_words(spec.name)} {spec.description.lower()}"
+    changing = [p for i in knowledge.intents.values() if i.destructive for p in i.phrases]
+    return any(_compiled(p).search(text) for p in (*changing, *knowledge.guard.data_change))
 
 
 def serving(intent: str, tools: Sequence[ToolSpec], knowledge: Knowledge) -> list[ToolSpec]:
