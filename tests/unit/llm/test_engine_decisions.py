@@ -267,6 +267,9 @@ def test_recent_change_in_ordinary_words_and_labels(
         ("no deploy since Monday; crashes started at 14:00", {}),
         ("nothing was deployed today", {}),
         ("今天沒有部署，卻開始重啟", {}),
+        ("the last deploy of checkout-api was 9 days ago", {}),
+        ("no rollout in the last 7 days", {}),
+        ("上次部署是 9 天前", {}),
         ("Back-off restarting failed container", {"version": "3.2.1", "previous_version": "3.2.1"}),
         ("Back-off restarting failed container", {"deployment_revision": "17"}),
         ("the deployment checkout-api is crash looping", {}),
@@ -328,3 +331,17 @@ def test_capacity_or_a_failing_dependency_keeps_the_pod_alive(description: str) 
 def test_a_failing_dependency_is_not_rolled_back(description: str) -> None:
     draft = _decide(_crashloop(description), CLASSIC)
     assert draft["recommended_action"] is None
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["all replicas hang on the same lock", "every pod is stuck", "所有副本都卡住"],
+)
+def test_every_replica_stuck_restarts_the_deployment_not_one_pod(description: str) -> None:
+    restart = _spec("restart_deployment", "Rolling restart of a deployment", "name", "namespace")
+    draft = _decide(_not_ready(description), [*CLASSIC, restart])
+    assert draft["recommended_action"] == {
+        "tool": "restart_deployment",
+        "arguments": {"name": "checkout-api", "namespace": "shop"},
+    }
+    assert draft["requires_human_approval"] is True
