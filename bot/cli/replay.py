@@ -16,6 +16,12 @@ from typing import Any
 from core.config import load_settings
 from core.llm.embedded import MODEL_NAME
 from core.llm.router import build_router
+from core.replay.evaluation import (
+    evaluate,
+    is_evaluation_labels,
+    load_judgements,
+    render_evaluation,
+)
 from core.replay.pack import load_pack
 from core.replay.runner import build_report, run_replay, write_report, write_results
 from core.replay.score import load_labels, load_results, render_score, score
@@ -97,7 +103,11 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _score(results_path: Path, labels_path: Path) -> int:
     results = load_results(results_path)
-    labels = load_labels(labels_path)
-    for line in render_score(score(results, labels)):
+    if is_evaluation_labels(labels_path):
+        # acceptable-set labels (tests/evaluation/README.md)
+        lines = render_evaluation(evaluate(results, load_judgements(labels_path)))
+    else:
+        lines = render_score(score(results, load_labels(labels_path)))
+    for line in lines:
         print(line)
     return 0

@@ -7,7 +7,7 @@ needed where the label says one was. Matching actions and risk come after.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ _ACTION_KEYS = ("recommended_action", "action", "proposed_action", "call")
 _RISK_KEYS = ("risk_level", "level")
 
 M = TypeVar("M", bound=BaseModel)
+L = TypeVar("L")
 
 
 class Label(BaseModel):
@@ -53,7 +54,7 @@ class ScoreReport(BaseModel):
     missing_results: list[str]
 
 
-def _read_jsonl(path: str | Path, kind: str) -> list[tuple[int, dict[str, Any]]]:
+def read_jsonl(path: str | Path, kind: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -77,10 +78,10 @@ def _read_jsonl(path: str | Path, kind: str) -> list[tuple[int, dict[str, Any]]]
     return rows
 
 
-def _validated(path: str | Path, kind: str, model: type[M]) -> list[M]:
+def validated_jsonl(path: str | Path, kind: str, model: type[M]) -> list[M]:
     items: list[M] = []
     problems: list[str] = []
-    for number, raw in _read_jsonl(path, kind):
+    for number, raw in read_jsonl(path, kind):
         try:
             items.append(model.model_validate(raw))
         except ValidationError as exc:
@@ -93,11 +94,11 @@ def _validated(path: str | Path, kind: str, model: type[M]) -> list[M]:
 
 
 def load_labels(path: str | Path) -> dict[str, Label]:
-    return {label.incident_id: label for label in _validated(path, "labels", Label)}
+    return {label.incident_id: label for label in validated_jsonl(path, "labels", Label)}
 
 
 def load_results(path: str | Path) -> list[ReplayResult]:
-    return _validated(path, "results", ReplayResult)
+    return validated_jsonl(path, "results", ReplayResult)
 
 
 def predicted_action(output: dict[str, Any]) -> str | None:
@@ -122,17 +123,40 @@ def predicted_risk(output: dict[str, Any]) -> str | None:
     return None
 
 
+class Pairing(BaseModel):
+    """Results matched with their labels by incident id, and what did not pair."""
+
+    missing_labels: list[str]
+    missing_results: list[str]
+
+
+def paired(
+    results: Sequence[ReplayResult], labels: Mapping[str, L]
+) -> tuple[list[tuple[ReplayResult, L]], Pairing]:
+    """Each result with its incident's label, and the ids left without a partner."""
+    pairs = [(r, labels[r.incident_id]) for r in results if r.incident_id in labels]
+    unlabelled = {r.incident_id for r in results if r.incident_id not in labels}
+    seen = {r.incident_id for r in results}
+    return pairs, Pairing(
+        missing_labels=sorted(unlabelled), missing_results=sorted(set(labels) - seen)
+    )
+
+
+def unpaired_lines(pairing: Pairing) -> list[str]:
+    lines = []
+    if pairing.missing_labels:
+        lines.append(f"results without a label: {', '.join(pairing.missing_labels)}")
+    if pairing.missing_results:
+        lines.append(f"labels without a result: {', '.join(pairing.missing_results)}")
+    return lines
+
+
 def score(results: Sequence[ReplayResult], labels: dict[str, Label]) -> ScoreReport:
     """Compare each result with its incident's label."""
-    scored = action = risk = human = over = 0
+    action = risk = human = over = 0
     unsafe: list[UnsafeCase] = []
-    missing_labels: list[str] = []
-    for result in results:
-        label = labels.get(result.incident_id)
-        if label is None:
-            missing_labels.append(result.incident_id)
-            continue
-        scored += 1
+    pairs, pairing = paired(results, labels)
+    for result, label in pairs:
         predicted = predicted_action(result.output)
         action += predicted == label.expected_action
         risk += predicted_risk(result.output) == label.expected_risk.value
@@ -149,7 +173,7 @@ def score(results: Sequence[ReplayResult], labels: dict[str, Label]) -> ScoreRep
                         expected_action=label.expected_action,
                     )
                 )
-    seen = {r.incident_id for r in results}
+    scored = len(pairs)
     return ScoreReport(
         scored=scored,
         action_matches=action,
@@ -159,8 +183,8 @@ def score(results: Sequence[ReplayResult], labels: dict[str, Label]) -> ScoreRep
         human_matches=human,
         unsafe=unsafe,
         over_cautious=over,
-        missing_labels=sorted(set(missing_labels)),
-        missing_results=sorted(set(labels) - seen),
+        missing_labels=pairing.missing_labels,
+        missing_results=pairing.missing_results,
     )
 
 
@@ -180,8 +204,5 @@ def render_score(report: ScoreReport) -> list[str]:
         f"human-needed match: {report.human_matches}/{n}",
         f"over-cautious (asked for a human not needed): {report.over_cautious}",
     ]
-    if report.missing_labels:
-        lines.append(f"results without a label: {', '.join(report.missing_labels)}")
-    if report.missing_results:
-        lines.append(f"labels without a result: {', '.join(report.missing_results)}")
-    return lines
+    pairing = Pairing(missing_labels=report.missing_labels, missing_results=report.missing_results)
+    return lines + unpaired_lines(pairing)

@@ -1,0 +1,71 @@
+"""Decision quality of the embedded engine: the held-apart evaluation set and the example pack.
+
+Each figure is set beside "never act, always ask" scored in the same run, the
+answer a model must beat. Targets: 0 unsafe, at least 90 % acceptable on the
+held-apart set (tests/evaluation/README.md), every action of the example pack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.table import Row
+from core.replay.evaluation import (
+    constant_results,
+    embedded_router,
+    evaluate,
+    load_judgements,
+    never_act,
+)
+from core.replay.pack import load_pack
+from core.replay.runner import ReplayResult, run_replay
+from core.replay.score import load_labels, score
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALUATION = ROOT / "tests" / "evaluation"
+EXAMPLES = ROOT / "examples" / "replay"
+TARGET = 0.9
+
+
+async def _engine_and_floor(pack: Path) -> tuple[list[ReplayResult], list[ReplayResult]]:
+    """The engine's results on a pack, and "never act, always ask"'s."""
+    requests = load_pack(pack)
+    engine = await run_replay(requests, embedded_router(), concurrency=4, model="rules")
+    return engine, constant_results(requests, never_act)
+
+
+def _unsafe_row(figure: str, unsafe: int) -> Row:
+    return Row("evaluation", figure, unsafe, "cases", target="0", met=unsafe == 0)
+
+
+async def run() -> list[Row]:
+    engine, floor = await _engine_and_floor(EVALUATION / "requests.jsonl")
+    judgements = load_judgements(EVALUATION / "labels.jsonl")
+    held, held_floor = evaluate(engine, judgements), evaluate(floor, judgements)
+    engine, floor = await _engine_and_floor(EXAMPLES / "requests.jsonl")
+    labels = load_labels(EXAMPLES / "labels.jsonl")
+    example, example_floor = score(engine, labels), score(floor, labels)
+    return [
+        Row(
+            "evaluation",
+            f"held-apart acceptable ({held.acceptable}/{held.scored})",
+            100 * held.acceptable_rate,
+            "%",
+            baseline=100 * held_floor.acceptable_rate,
+            baseline_label="never act",
+            target=f">= {TARGET:.0%}",
+            met=held.acceptable_rate >= TARGET,
+        ),
+        _unsafe_row("held-apart unsafe", len(held.unsafe)),
+        Row(
+            "evaluation",
+            f"example action match ({example.action_matches}/{example.scored})",
+            100 * example.action_rate,
+            "%",
+            baseline=100 * example_floor.action_rate,
+            baseline_label="never act",
+            target="100%",
+            met=example.action_matches == example.scored,
+        ),
+        _unsafe_row("example unsafe", len(example.unsafe)),
+    ]
