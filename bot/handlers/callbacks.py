@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import structlog
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Context, services_of
@@ -60,9 +61,21 @@ async def pressed(update: Update, context: Context) -> None:
     except HowlError as exc:
         answer = str(exc)
     except Exception:
-        await query.answer(FAILED)
+        await _answer(update, FAILED)
         raise  # the error handler logs it
-    await query.answer(answer)
+    await _answer(update, answer)
+
+
+async def _answer(update: Update, text: str) -> None:
+    """Answer the press; a query Telegram no longer takes (too old) is only logged.
+
+    Whatever the press did is done by now: "something went wrong" would mislead.
+    """
+    assert update.callback_query is not None
+    try:
+        await update.callback_query.answer(text)
+    except TelegramError as exc:
+        log.warning("press_answer_failed", error=str(exc), update_id=update.update_id)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -289,3 +289,29 @@ async def test_buttons_keep_working_after_a_restart(
             "Incident #1 acknowledged by Bob."
         )
         await card_with(telegram, 1, "Unack", "Silence 1h", "Resolve", says="acknowledged")
+
+
+async def test_a_press_telegram_no_longer_lets_us_answer_still_acts_quietly(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    async with running_howl(tmp_path, **telegram.settings()) as howl:
+        card = await a_firing_card(telegram)
+        # a query the emulator never issued: answering it fails as a too-old one does
+        await telegram.emulator.inject_update(
+            {
+                "callback_query": {
+                    "id": "expired-query",
+                    "from": telegram.emulator.users[BOB],
+                    "message": card.to_api(),
+                    "chat_instance": str(ONCALL),
+                    "data": buttons(card)["Ack"],
+                }
+            }
+        )
+
+        card = await card_with(telegram, 1, "Unack", "Silence 1h", "Resolve", says="acknowledged")
+        assert audit(howl)[-1] == ("tg:502", "incident.ack", "incident:1")
+        await wait_for(lambda: "press_answer_failed" in howl.logs(), what="the failure logged")
+        assert [m.text for m in telegram.emulator.bot_messages(ONCALL) if m.reply_to] == [
+            "Opened 🔴 #1 payments failing — 🔥 firing"
+        ], "no 'something went wrong' for a change that was made"
