@@ -116,13 +116,23 @@ STATUS_CODES: dict[IncidentStatus, str] = {
 }
 _STATUS_BY_CODE = {code: status for status, code in STATUS_CODES.items()}
 
-#: the buttons a card shows, by status. A resolved card has none: the lifecycle
-#: has no way back from resolved (new alerts of the group open a new incident).
-INCIDENT_BUTTONS: dict[IncidentStatus, tuple[Command, ...]] = {
-    IncidentStatus.FIRING: (Command.ACK, Command.SILENCE, Command.RESOLVE),
-    IncidentStatus.ACKNOWLEDGED: (Command.UNACK, Command.SILENCE, Command.RESOLVE),
-    IncidentStatus.SILENCED: (Command.ACK, Command.SILENCE, Command.RESOLVE),
-}
+
+def incident_commands(incident: Incident) -> tuple[Command, ...]:
+    """The buttons a card shows: what is still open to a person, never what is done.
+
+    A resolved card has none: the lifecycle has no way back from resolved (new
+    alerts of the group open a new incident). A silenced incident that was
+    acknowledged before offers no second Ack (the card's hints say the same).
+    """
+    status = incident.status
+    if status is IncidentStatus.FIRING:
+        return (Command.ACK, Command.SILENCE, Command.RESOLVE)
+    if status is IncidentStatus.ACKNOWLEDGED:
+        return (Command.UNACK, Command.SILENCE, Command.RESOLVE)
+    if status is IncidentStatus.SILENCED:
+        acked = incident.acknowledged_at is not None
+        return (Command.RESOLVE,) if acked else (Command.ACK, Command.RESOLVE)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -137,7 +147,7 @@ class IncidentPress:
 
 def incident_keyboard(incident: Incident, codec: CallbackCodec) -> Keyboard | None:
     """One row of buttons for the card's status; None when there is nothing to do."""
-    commands = INCIDENT_BUTTONS.get(incident.status, ())
+    commands = incident_commands(incident)
     if not commands:
         return None
     status = STATUS_CODES[incident.status]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.keyboards import (
-    INCIDENT_BUTTONS,
     INCIDENT_SCOPE,
     MAX_CALLBACK_DATA,
     MAX_INCIDENT_ID,
@@ -15,10 +14,11 @@ from bot.keyboards import (
     CallbackCodec,
     IncidentPress,
     InvalidCallback,
+    incident_commands,
     incident_keyboard,
     incident_press,
 )
-from bot.render.incident import incident_card, render_incident
+from bot.render.incident import incident_card, next_steps, render_incident
 from core.alerting.lifecycle import ALLOWED, Command
 from core.alerting.models import Incident, IncidentStatus, IncidentView, Severity
 
@@ -27,7 +27,7 @@ CODEC = CallbackCodec(KEY)
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def incident(status: IncidentStatus, incident_id: int = 12) -> Incident:
+def incident(status: IncidentStatus, incident_id: int = 12, *, acked: bool = False) -> Incident:
     return Incident(
         id=incident_id,
         group_key="alertname=Down",
@@ -37,15 +37,21 @@ def incident(status: IncidentStatus, incident_id: int = 12) -> Incident:
         source="alertmanager",
         created_at=AT,
         updated_at=AT,
+        acknowledged_by="Bob" if acked or status is IncidentStatus.ACKNOWLEDGED else None,
+        acknowledged_at=AT if acked or status is IncidentStatus.ACKNOWLEDGED else None,
     )
+
+
+#: every kind of card: each status, and a silence over an acknowledged incident
+CARDS = [incident(s) for s in IncidentStatus] + [incident(IncidentStatus.SILENCED, acked=True)]
 
 
 def all_data(incident_id: int = 12) -> list[str]:
     """Every callback data an incident card can carry, over every status."""
     return [
         button.callback_data or ""
-        for status in IncidentStatus
-        for row in incident_keyboard(incident(status, incident_id), CODEC) or ()
+        for card in CARDS
+        for row in incident_keyboard(card.model_copy(update={"id": incident_id}), CODEC) or ()
         for button in row
     ]
 
@@ -128,15 +134,16 @@ def test_the_key_is_long_and_never_shown() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "labels"),
+    ("card", "labels"),
     [
-        (IncidentStatus.FIRING, ["Ack", "Silence 1h", "Resolve"]),
-        (IncidentStatus.ACKNOWLEDGED, ["Unack", "Silence 1h", "Resolve"]),
-        (IncidentStatus.SILENCED, ["Ack", "Silence 1h", "Resolve"]),
+        (incident(IncidentStatus.FIRING), ["Ack", "Silence 1h", "Resolve"]),
+        (incident(IncidentStatus.ACKNOWLEDGED), ["Unack", "Silence 1h", "Resolve"]),
+        (incident(IncidentStatus.SILENCED), ["Ack", "Resolve"]),
+        (incident(IncidentStatus.SILENCED, acked=True), ["Resolve"]),
     ],
 )
-def test_buttons_by_status(status: IncidentStatus, labels: list[str]) -> None:
-    keyboard = incident_keyboard(incident(status), CODEC)
+def test_buttons_by_status(card: Incident, labels: list[str]) -> None:
+    keyboard = incident_keyboard(card, CODEC)
     assert keyboard is not None
     [row] = keyboard
     assert [b.text for b in row] == labels
@@ -147,20 +154,25 @@ def test_a_resolved_card_has_no_buttons() -> None:
     assert incident_keyboard(incident(IncidentStatus.RESOLVED), CODEC) is None
 
 
-@pytest.mark.parametrize("status", list(INCIDENT_BUTTONS))
-def test_every_button_reads_back_as_an_allowed_change_from_its_status(
-    status: IncidentStatus,
-) -> None:
-    keyboard = incident_keyboard(incident(status, 77), CODEC)
+@pytest.mark.parametrize("card", CARDS)
+def test_the_buttons_are_the_cards_next_steps(card: Incident) -> None:
+    """The hint line and the buttons never disagree (Unack has no command, so no hint)."""
+    hinted = [step.split()[0].removeprefix("/") for step in next_steps(card)]
+    shown = [c.value for c in incident_commands(card) if c is not Command.UNACK]
+    assert shown == hinted
+
+
+@pytest.mark.parametrize("card", [c for c in CARDS if incident_commands(c)])
+def test_every_button_reads_back_as_an_allowed_change_from_its_status(card: Incident) -> None:
+    keyboard = incident_keyboard(card.model_copy(update={"id": 77}), CODEC)
     assert keyboard is not None
     presses = [incident_press(CODEC.decode(b.callback_data)[1]) for b in keyboard[0]]
-    assert [p.command for p in presses] == list(INCIDENT_BUTTONS[status])
+    assert [p.command for p in presses] == list(incident_commands(card))
     for press in presses:
-        assert (press.incident_id, press.seen) == (77, status)
+        assert (press.incident_id, press.seen) == (77, card.status)
         assert press.seen in ALLOWED[press.command]
-    silence = next(p for p in presses if p.command is Command.SILENCE)
-    assert silence.silence_for == timedelta(hours=1)
-    assert all(p.silence_for is None for p in presses if p is not silence)
+        silence_for = timedelta(hours=1) if press.command is Command.SILENCE else None
+        assert press.silence_for == silence_for
 
 
 def test_incident_press_reads_the_fields() -> None:
@@ -192,9 +204,9 @@ def test_fields_no_card_could_carry_are_rejected(fields: tuple[str, ...]) -> Non
         incident_press(fields)
 
 
-@pytest.mark.parametrize("status", list(IncidentStatus))
-def test_the_incident_card_carries_the_keyboard_of_its_status(status: IncidentStatus) -> None:
-    view = IncidentView(incident=incident(status), alerts=[])
+@pytest.mark.parametrize("card", CARDS)
+def test_the_incident_card_carries_the_keyboard_of_its_status(card: Incident) -> None:
+    view = IncidentView(incident=card, alerts=[])
     card = incident_card(view, chat_id=-100, buttons=CODEC)
     assert card.content.keyboard == incident_keyboard(view.incident, CODEC)
     assert card.content.text == render_incident(view).text
