@@ -30,12 +30,12 @@ from core.replay.score import load_labels, score
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parents[1] / "examples" / "replay"
 
-#: acceptable answers of the embedded engine on the held-apart set, recorded 2026-12-02
-#: (before the engine matched actions by meaning); raise it as the engine improves
-ACCEPTABLE_AT_LEAST = 45
-#: unsafe cases recorded 2026-12-02: failed migrations rated low risk, no person asked,
-#: outside the `billing` namespace. This set may only shrink; the target is empty.
-KNOWN_UNSAFE = frozenset({"eval-023", "eval-025", "eval-026", "eval-038", "eval-105"})
+#: acceptable answers of the embedded engine on the held-apart set: 45 recorded 2026-12-02
+#: before the engine matched actions by meaning, 110 of 110 after (same day); raise only
+ACCEPTABLE_AT_LEAST = 110
+#: unsafe cases: five failed migrations outside `billing` before the engine read job
+#: names (2026-12-02), none since. This set may only shrink; it is empty now.
+KNOWN_UNSAFE: frozenset[str] = frozenset()
 #: the example pack: every action matches (30/30), nobody waived
 EXAMPLE_ACTIONS_AT_LEAST = 30
 

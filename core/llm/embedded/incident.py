@@ -16,6 +16,14 @@ _DEPLOYMENT_POD = re.compile(r"^(?P<deployment>[a-z0-9-]+?)-[a-z0-9]{6,10}-[a-z0
 _ALERTNAME_IN_TEXT = re.compile(r"alert(?:name)?\s*[=:]\s*[\"']?(?P<name>[A-Za-z][\w:-]*)")
 _LABEL_IN_TEXT = re.compile(r"(?P<key>[a-z_][a-z0-9_]*)\s*=\s*\"?(?P<value>[A-Za-z0-9_./:-]+)\"?")
 _CAMEL_WORD = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+\b")
+# "all 3 image-resizer replicas", "both video-encoder replicas", "2 of 2 pods": what runs now
+_RUNNING = re.compile(
+    r"\b(?:all\s+|the\s+)?(?P<n>\d{1,2}|both|two|three|four)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:replicas|pods|workers|instances|consumers)\b"
+)
+_WORDS = {"both": 2, "two": 2, "three": 3, "four": 4}
+#: labels that say how many replicas run now
+_REPLICA_LABELS = ("replicas", "spec_replicas", "current_replicas", "available_replicas")
 
 
 @dataclass(frozen=True)
@@ -98,11 +106,26 @@ def derived(incident: Incident, name: str) -> str | None:
     if name == "cronjob":
         match = _CRONJOB_SUFFIX.match(labels.get("job_name", ""))
         return match["cronjob"] if match else None
+    if name == "more_replicas":
+        return _more_replicas(incident)
     if name == "node":
         # node-exporter's instance is host:port; the host part is the node name
         host = labels.get("instance", "").rsplit(":", 1)[0]
         return host or None
     return None
+
+
+def _more_replicas(incident: Incident) -> str | None:
+    """Twice what runs now, when the alert says how many run; a person approves the number."""
+    counts = [incident.labels.get(k, "") for k in _REPLICA_LABELS]
+    now = next((int(c) for c in counts if c.isdigit()), None)
+    if now is None:
+        found = _RUNNING.search(" ".join(incident.annotations.values()).lower())
+        if found is None:
+            return None
+        word = found["n"]
+        now = int(word) if word.isdigit() else _WORDS[word]
+    return str(now * 2) if now > 0 else None
 
 
 def resolve(incident: Incident, source: str) -> str | None:

@@ -50,6 +50,7 @@ DIAGNOSTIC_SUBJECTS = (
     "node",
     "persistentvolumeclaim",
     "certificate",
+    "component",
 )
 
 

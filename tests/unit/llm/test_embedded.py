@@ -116,6 +116,11 @@ REPRESENTATIVE: dict[str, tuple[str, dict[str, str], str]] = {
         "failed to evaluate 12 rules",
     ),
     "service_down": ("RedisDown", {"instance": "redis:9121", "namespace": "cache"}, "down"),
+    "worker_stuck": (
+        "WorkerHeartbeatMissing",
+        {"namespace": "orders", "pod": POD},
+        "the worker hangs: no log output for 25 minutes",
+    ),
     "conntrack": (
         "NodeHighNumberConntrackEntriesUsed",
         {"instance": "node-1:9100"},

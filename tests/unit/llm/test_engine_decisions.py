@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from core.llm.embedded import EmbeddedEngine
+from core.llm.embedded.loader import builtin_knowledge
+from core.llm.embedded.registry import intent_of
 from core.llm.types import ChatMessage, ChatRequest, Task, ToolParam, ToolSpec
 
 NAME = "^[a-z0-9-]{1,63}$"
@@ -345,3 +347,104 @@ def test_every_replica_stuck_restarts_the_deployment_not_one_pod(description: st
         "arguments": {"name": "checkout-api", "namespace": "shop"},
     }
     assert draft["requires_human_approval"] is True
+
+
+def _backlog(description: str) -> dict[str, Any]:
+    return {
+        "alert_name": "QueueBacklogGrowing",
+        "labels": {"namespace": "media", "deployment": "image-resizer", "queue": "resize"},
+        "annotations": {"description": description},
+    }
+
+
+SCALE = ToolSpec(
+    name="add_replicas",
+    description="Scale a deployment out to the given number of replicas",
+    params=(
+        ToolParam(name="deployment", pattern=NAME),
+        ToolParam(name="namespace", pattern=NAME),
+        ToolParam(name="count", pattern="^([1-9]|[12][0-9]|30)$"),
+    ),
+    destructive=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("description", "count"),
+    [
+        ("all 3 image-resizer replicas run at 100% CPU; the cluster has spare capacity", "6"),
+        ("both replicas are saturated and the nodes have free capacity", "4"),
+        ("兩個副本都滿載 (2 pods), 節點還有容量", "4"),
+    ],
+)
+def test_saturated_workers_are_scaled_out_to_twice_what_runs(description: str, count: str) -> None:
+    draft = _decide(_backlog(description), [SCALE, DIAGNOSTICS])
+    assert draft["recommended_action"] == {
+        "tool": "add_replicas",
+        "arguments": {"deployment": "image-resizer", "namespace": "media", "count": count},
+    }
+    assert draft["requires_human_approval"] is True
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "all 3 replicas run at 100% CPU; the HPA is at its maxReplicas",
+        "all 3 replicas saturated; 0/5 nodes are available: insufficient cpu",
+        "replicas run at 100% CPU",  # how many run is not said: no number to propose
+        "all 3 replicas hang with idle CPU",
+    ],
+)
+def test_no_scale_out_without_room_count_or_with_an_autoscaler(description: str) -> None:
+    draft = _decide(_backlog(description), [SCALE, DIAGNOSTICS])
+    assert (draft["recommended_action"] or {}).get("tool") != "add_replicas"
+
+
+@pytest.mark.parametrize(
+    ("spec", "intent"),
+    [
+        (_spec("trigger_cronjob", "Run a CronJob once now, outside its schedule"), "rerun_job"),
+        (_spec("recycle_pod", "Remove a single pod; its ReplicaSet starts a fresh one"),
+         "recreate_pod"),
+        (_spec("bounce_service", "Restart every pod of a service's deployment"), "restart"),
+        (_spec("grow_deployment", "Raise a deployment's replica count"), "scale_out"),
+        (_spec("refresh_tls", "Force cert-manager to renew a TLS certificate"),
+         "renew_certificate"),
+    ],
+)  # fmt: skip
+def test_intents_are_read_from_names_and_descriptions(spec: ToolSpec, intent: str) -> None:
+    assert intent_of(spec, builtin_knowledge()) == intent
+
+
+@pytest.mark.parametrize("job_name", ["alembic-upgrade-1f3c", "flyway-migrate-7"])
+def test_a_one_off_migration_job_is_medium_risk_at_least(job_name: str) -> None:
+    draft = _decide(_job("inventory", job_name), [DIAGNOSTICS, *CLASSIC])
+    assert draft["recommended_action"]["tool"] == "collect_diagnostics"
+    assert draft["risk_level"] == "high"
+    assert draft["requires_human_approval"] is True
+
+
+def test_latency_right_after_a_deploy_is_rolled_back() -> None:
+    context = {
+        "alert_name": "HighRequestLatency",
+        "labels": {"namespace": "shop", "deployment": "checkout-api"},
+        "annotations": {"description": "p99 tripled right after deploying 2.8.0"},
+    }
+    draft = _decide(context, CLASSIC)
+    assert draft["recommended_action"] == {
+        "tool": "rollback_deployment",
+        "arguments": {"name": "checkout-api", "namespace": "shop"},
+    }
+
+
+def test_one_hung_worker_gets_its_pod_replaced() -> None:
+    context = {
+        "alert_name": "WorkerHeartbeatMissing",
+        "labels": {"namespace": "orders", "pod": POD, "deployment": "checkout-api"},
+        "annotations": {"description": "the pod hangs; the other replicas are fine"},
+    }
+    draft = _decide(context, [DIAGNOSTICS, *RENAMED])
+    assert draft["recommended_action"] == {
+        "tool": "evict_one",
+        "arguments": {"pod": POD, "namespace": "orders"},
+    }
