@@ -35,7 +35,6 @@ from bot.metrics import Metrics
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.page import TEAMMATE_ID
 from bot.playground.server import create_emulator_app
-from bot.render.digest import render_digest
 from bot.render.incident import incident_card
 from bot.services import Services
 from core.alerting.grouping import Grouping
@@ -50,7 +49,6 @@ from core.ports import SystemClock
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import (
-    SqlAuditLog,
     SqlIncidentStore,
     SqlOutbox,
     SqlSigningKeys,
@@ -85,10 +83,10 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
     """Repositories and services over one engine."""
     clock = SystemClock()
     sessions = session_factory(engine)
-    outbox = SqlOutbox(sessions, clock, digest_renderer=render_digest)
+    outbox = SqlOutbox.over(sessions, clock)
     alert_chat_id = settings.effective_alert_chat_id()
     config = settings.howl_config()
-    store = SqlIncidentStore(sessions, outbox, clock)
+    store = SqlIncidentStore(sessions, outbox.cards, clock)
     buttons = CallbackCodec(buttons_key)
     cards = CardPublisher(store, _card_maker(alert_chat_id, buttons, shadow=settings.shadow))
     incidents = IncidentService(
@@ -98,21 +96,20 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         settings=settings,
         clock=clock,
         engine=engine,
-        sessions=sessions,
         incidents=incidents,
         intake=IntakeQueue(incidents),
         cards=cards,
         buttons=buttons,
         llm=build_router(settings, config),
-        outbox=outbox,
-        audit=SqlAuditLog(sessions),
+        outbox=outbox.queue,
+        delivery=outbox.queue,
+        digests=outbox.digests,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
         mode=mode,
         alert_chat_id=alert_chat_id,
         allowed_chat_ids=settings.effective_allowed_chat_ids(),
-        approver_ids=settings.effective_approver_ids(),
     )
 
 
@@ -195,7 +192,11 @@ class TelegramSide:
         self.application = application
         self.services = services
         self.worker = DeliveryWorker(
-            services.outbox, application.bot, clock=services.clock, metrics=services.metrics
+            services.delivery,
+            services.digests,
+            application.bot,
+            clock=services.clock,
+            metrics=services.metrics,
         )
         self.started = asyncio.Event()
 

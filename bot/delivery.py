@@ -38,10 +38,10 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.render.digest import render_digest
 from bot.telegram_limits import GLOBAL, SlidingBudget, chat_window
-from core.messages import Keyboard, OutboundKind, OutboundMessage, Priority
-from core.ports import Clock
-from storage.repositories.outbox import SqlOutbox
+from core.messages import Keyboard, OutboundKind, OutboundMessage, Priority, Rendered
+from core.ports import Clock, DeliveryQueue, StormDigests
 
 log = structlog.get_logger(__name__)
 
@@ -105,10 +105,12 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        outbox: SqlOutbox,
+        outbox: DeliveryQueue,
+        digests: StormDigests,
         bot: Bot,
         *,
         clock: Clock,
+        digest_renderer: Callable[[Sequence[str]], Rendered] = render_digest,
         monotonic: Callable[[], float] = time.monotonic,
         lanes: int = 8,
         max_backoff_s: float = 30.0,
@@ -116,6 +118,8 @@ class DeliveryWorker:
         metrics: Metrics | None = None,
     ) -> None:
         self._outbox = outbox
+        self._digests = digests
+        self._render_digest = digest_renderer
         self._bot = bot
         self._clock = clock
         self._mono = monotonic
@@ -239,9 +243,9 @@ class DeliveryWorker:
                 BULK_HEADROOM, budget.window.count - int(budget.window.count * NEW_CARD_SHARE)
             )
             fits_now = max(budget.remaining(now) - reserved, 0)
-            waiting = await self._outbox.pending_new_cards(chat_id)
+            waiting = await self._digests.pending_new_cards(chat_id)
             if waiting > fits_now:
-                count = await self._outbox.fold_new_cards(chat_id)
+                count = await self._digests.fold_new_cards(chat_id)
                 log.info("storm_folded", chat_id=chat_id, cards=count, fits_now=fits_now)
                 folded += count
         return folded > 0
@@ -302,13 +306,17 @@ class DeliveryWorker:
             assert item.message_id is not None
             await self._bot.delete_message(chat_id=item.chat_id, message_id=item.message_id)
             return item.message_id
-        markup = to_markup(item.keyboard)
+        text, markup = item.text, to_markup(item.keyboard)
+        if item.digest_lines is not None:
+            # a storm digest: storage hands over its lines as of now; rendering is ours
+            content = self._render_digest(item.digest_lines)
+            text, markup = content.text, to_markup(content.keyboard)
         if item.kind == OutboundKind.EDIT:
             assert item.message_id is not None
             result = await self._bot.edit_message_text(
                 chat_id=item.chat_id,
                 message_id=item.message_id,
-                text=item.text,
+                text=text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -321,7 +329,7 @@ class DeliveryWorker:
         )
         sent = await self._bot.send_message(
             chat_id=item.chat_id,
-            text=item.text,
+            text=text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             reply_parameters=reply,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.keyboards import CallbackCodec
 from bot.metrics import Metrics
@@ -15,8 +15,7 @@ from core.alerting.publisher import CardPublisher
 from core.alerting.service import IncidentService
 from core.config import Settings
 from core.llm.router import Router
-from core.ports import Clock
-from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
+from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 
 
 @dataclass
@@ -27,10 +26,12 @@ class Services:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    outbox: SqlOutbox
-    audit: SqlAuditLog
-    ledger: SqlUpdateLedger
+    #: replies to people, and the delivery counts /status and /metrics show
+    outbox: Outbox
+    #: what the delivery worker drains, and where it folds a storm's new cards
+    delivery: DeliveryQueue
+    digests: StormDigests
+    ledger: UpdateLedger
     metrics: Metrics
     started_at: datetime
     #: "telegram" or "playground"
@@ -38,7 +39,6 @@ class Services:
     #: the alert chat, resolved (the playground's group when none is set)
     alert_chat_id: int | None
     allowed_chat_ids: frozenset[int]
-    approver_ids: frozenset[int]
     incidents: IncidentService
     #: alert intake with group commit (see core/alerting/intake_queue.py)
     intake: IntakeQueue

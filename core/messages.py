@@ -68,6 +68,8 @@ class OutboundMessage(BaseModel):
     attempts: int = 0
     not_before: datetime
     created_at: datetime
+    #: for a storm digest: the lines it lists as of the claim; the worker renders them
+    digest_lines: tuple[str, ...] | None = None
 
 
 class Card(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -28,6 +28,14 @@ class UpdateLedger(Protocol):
         """Record the update; False when it was recorded before."""
         ...
 
+    async def count(self) -> int:
+        """How many updates are remembered (for /status)."""
+        ...
+
+    async def prune(self, *, before: datetime) -> int:
+        """Forget updates seen before `before`; returns how many."""
+        ...
+
 
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
@@ -36,7 +44,7 @@ class AuditLog(Protocol):
 
 
 class Outbox(Protocol):
-    """Durable queue of chat deliveries; the delivery worker drains it."""
+    """What handlers and HTTP routes do with the outbox: answer people, read its counts."""
 
     async def reply(
         self,
@@ -49,15 +57,37 @@ class Outbox(Protocol):
         """Queue a one-off message; returns its outbox id."""
         ...
 
+    async def counts(self) -> dict[str, int]:
+        """Deliveries by status: pending, sending, sent, dead."""
+        ...
+
+    async def prune(self, *, before: datetime) -> int:
+        """Forget deliveries made before `before`; returns how many."""
+        ...
+
+
+class CardSink(Protocol):
+    """Where rendered cards go: the chat is made to show each card's latest content."""
+
     async def put_card(self, card: Card) -> None:
-        """Make the chat show this card's content: a send the first time, an edit after."""
+        """A send the first time, a (coalesced) edit after."""
         ...
 
     async def delete_card(self, key: str) -> None: ...
 
+
+class DeliveryQueue(Protocol):
+    """What the delivery worker drains: durable deliveries, each claimed before it is sent."""
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever something was queued (the worker's wake-up)."""
+        ...
+
     async def due(self, *, now: datetime, limit: int) -> Sequence[OutboundMessage]:
         """Pending deliveries whose time has come, most urgent first."""
         ...
+
+    async def next_due_at(self) -> datetime | None: ...
 
     async def claim(self, item_id: int) -> OutboundMessage | None:
         """Take a due delivery for sending, with its latest content; None if gone."""
@@ -66,8 +96,6 @@ class Outbox(Protocol):
     async def release(self, item_id: int, *, not_before: datetime) -> None:
         """Give a claimed delivery back untouched, to try again at `not_before`."""
         ...
-
-    async def next_due_at(self) -> datetime | None: ...
 
     async def recover(self) -> int:
         """Deliveries a dead process was sending become pending again."""
@@ -87,4 +115,14 @@ class Outbox(Protocol):
         """(chat_id, sent_at) of deliveries made since then: seeds rate budgets on restart."""
         ...
 
-    async def counts(self) -> dict[str, int]: ...
+
+class StormDigests(Protocol):
+    """How the delivery worker folds new cards a chat cannot take into digests."""
+
+    async def pending_new_cards(self, chat_id: int) -> int:
+        """How many first sends of cards wait for this chat."""
+        ...
+
+    async def fold_new_cards(self, chat_id: int) -> int:
+        """Fold the chat's waiting first sends into digests; returns how many were folded."""
+        ...

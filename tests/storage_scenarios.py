@@ -49,8 +49,8 @@ def card_of(view: IncidentView) -> Card:
 async def exercise_incident_store(engine: AsyncEngine) -> None:
     """The incident store's whole contract on one database; raises AssertionError on a breach."""
     clock, sessions = Clock(), session_factory(engine)
-    outbox = SqlOutbox(sessions, clock)
-    store = SqlIncidentStore(sessions, outbox, clock)
+    outbox = SqlOutbox.over(sessions, clock)
+    store = SqlIncidentStore(sessions, outbox.cards, clock)
     publisher = CardPublisher(store, card_of)
     service = IncidentService(store, clock, on_change=publisher.poke)
     http = Actor(id="http", name="webhook")
@@ -68,7 +68,7 @@ async def exercise_incident_store(engine: AsyncEngine) -> None:
     assert [a.labels["pod"] for a in view.alerts] == ["api-1", "api-2"]
 
     await publisher.flush()
-    [queued] = await outbox.due(now=clock.now(), limit=10)
+    [queued] = await outbox.queue.due(now=clock.now(), limit=10)
     assert (queued.card_key, queued.text) == ("incident:1", "#1 firing 2/2")
 
     clock.at += timedelta(minutes=1)
@@ -125,7 +125,7 @@ async def exercise_full_view(engine: AsyncEngine) -> None:
     """A view holds as many alerts as asked for, and the senders' earliest start over all of
     them (not only the listed ones, and never a time Howl stamped itself)."""
     clock, sessions = Clock(), session_factory(engine)
-    store = SqlIncidentStore(sessions, SqlOutbox(sessions, clock), clock)
+    store = SqlIncidentStore(sessions, SqlOutbox.over(sessions, clock).cards, clock)
     service = IncidentService(store, clock)
     http = Actor(id="http", name="webhook")
     early = T0 - timedelta(hours=1)

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from core.alerting.models import Alert, AlertState, Incident, IncidentView
 from core.audit import AuditEntry
 from core.messages import Card
@@ -78,13 +80,21 @@ class IncidentStore(Protocol):
         ...
 
     async def unpublished(self, *, limit: int) -> list[int]:
-        """Incidents changed since their card was last queued (oldest first)."""
+        """Incidents changed since their card was last queued: first cards first,
+        then the most severe, then the oldest."""
         ...
 
-    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
-        """In one transaction: render each incident's card, queue it, mark it published.
+    async def owed(self, incident_ids: Collection[int], *, limit: int) -> list[OwedCard]:
+        """Of these incidents, up to `limit` whose card is behind, in `unpublished`'s order,
+        each with a snapshot of its view (read without holding any lock)."""
+        ...
 
-        Returns how many deliveries were queued (a card that did not change queues none).
+    async def publish(self, cards: Sequence[PublishedCard]) -> PublishResult:
+        """In one transaction: queue each card and mark the version it shows as published.
+
+        An incident another transaction holds locked is skipped (it stays owed):
+        publishing never waits for intake. A version older than the one already
+        published queues nothing.
         """
         ...
 
@@ -93,3 +103,35 @@ class CardMaker(Protocol):
     """Turns an incident into its chat card; None when there is nowhere to post."""
 
     def __call__(self, view: IncidentView) -> Card | None: ...
+
+
+class OwedCard(BaseModel):
+    """An incident whose card is behind: its view as of `version`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    view: IncidentView
+    version: int
+    #: no card was ever queued for it: this is its first announcement
+    first: bool
+
+    @property
+    def incident_id(self) -> int:
+        return self.view.incident.id
+
+
+class PublishedCard(BaseModel):
+    """A rendered card and the incident version it shows (None: nowhere to post)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: int
+    version: int
+    card: Card | None
+
+
+class PublishResult(BaseModel):
+    """What a `publish` did: deliveries queued, and incidents left owed because they were locked."""
+
+    queued: int = 0
+    skipped: list[int] = Field(default_factory=list)

@@ -1,23 +1,29 @@
 """Keeps every incident's card in step with the incident, after its change is committed.
 
 Intake and commands only mark an incident as changed (in their own
-transaction); this worker renders and queues the cards in a second one. It
-waits a moment after the first change so that a burst touching one incident
-fifty times costs one render — Telegram would allow no more edits than that
-anyway — and a crash between the two transactions loses nothing: `catch_up`
-at start queues whatever is owed.
+transaction); this worker reads what is owed, has the bot render it, and hands
+the cards back to storage in a second, short transaction. Nothing is lost: a
+crash between the two leaves the card owed and `catch_up` at start queues it.
+
+Two promises about time, whatever a storm does:
+- a change waits at most `settle_s + every_s` (plus the flush ahead of it)
+  before its card is queued: the pause between flushes is measured from when
+  the last flush started, never scaled by how long it took;
+- a new incident's first card is queued before updates of known incidents
+  (and the most severe first), even when many updates are owed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 
-from core.alerting.models import IncidentView
-from core.alerting.ports import CardMaker, IncidentStore
+from core.alerting.ports import CardMaker, IncidentStore, OwedCard, PublishedCard
 from core.messages import Card
 
 log = structlog.get_logger(__name__)
@@ -26,11 +32,24 @@ log = structlog.get_logger(__name__)
 BATCH = 10
 #: how long a change waits for others to join it before its card is rendered
 SETTLE_S = 0.3
-#: the publisher spends at most about 1/PACING of the time rendering: in a storm
-#: Telegram could not show more edits anyway, and intake needs the CPU
-PACING = 4
+#: at most one flush starts per this many seconds: in a storm Telegram could not
+#: show more edits anyway, and intake needs the CPU
+EVERY_S = 1.0
 #: after a failure (database busy or down), wait before trying the same cards again
 RETRY_AFTER_S = 2.0
+
+
+def pause_before_flush(
+    *, now: float, last_started: float, settle_s: float, every_s: float
+) -> float:
+    """How long to wait before the next flush: bounded by `max(settle_s, every_s)`.
+
+    >>> pause_before_flush(now=10.0, last_started=9.5, settle_s=0.3, every_s=1.0)
+    0.5
+    >>> pause_before_flush(now=500.0, last_started=9.5, settle_s=0.3, every_s=1.0)
+    0.3
+    """
+    return max(settle_s, last_started + every_s - now)
 
 
 class CardPublisher:
@@ -40,54 +59,86 @@ class CardPublisher:
         cards: CardMaker,
         *,
         settle_s: float = SETTLE_S,
+        every_s: float = EVERY_S,
         retry_after_s: float = RETRY_AFTER_S,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._cards = cards
         self._settle_s = settle_s
+        self._every_s = every_s
         self._retry_after_s = retry_after_s
-        self._owed: set[int] = set()
+        self._mono = monotonic
+        self._sleep = sleep
+        #: incident id -> the poke that last asked for its card (newer pokes win)
+        self._owed: dict[int, int] = {}
+        self._pokes = itertools.count(1)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def poke(self, incident_ids: Iterable[int]) -> None:
         """These incidents changed: their cards are owed."""
-        before = len(self._owed)
-        self._owed.update(incident_ids)
-        if len(self._owed) != before:
+        serial = next(self._pokes)
+        for incident_id in incident_ids:
+            self._owed[incident_id] = serial
+        if self._owed:
             self._wake.set()
 
     async def catch_up(self) -> int:
         """Queue every card owed from before (a crash, a restart); returns how many."""
         total = 0
         while ids := await self._store.unpublished(limit=BATCH):
-            await self._store.publish(ids, self._render)
-            total += len(ids)
+            owed = await self._store.owed(ids, limit=BATCH)
+            result = await self._store.publish([self._published(o) for o in owed])
+            total += len(owed) - len(result.skipped)
+            if result.skipped and len(result.skipped) == len(owed):
+                await self._sleep(self._retry_after_s)  # all held by intake right now
         if total:
             log.info("cards_caught_up", incidents=total)
         return total
 
     async def flush(self) -> None:
-        """Publish everything owed now; on failure the cards stay owed and are retried."""
+        """Publish everything owed now, first cards first; on failure they stay owed."""
         while self._owed:
-            owed, self._owed = sorted(self._owed), set()
-            for start in range(0, len(owed), BATCH):
-                chunk = owed[start : start + BATCH]
-                try:
-                    await self._store.publish(chunk, self._render)
-                except Exception:  # the database: keep them owed, try again shortly
-                    log.exception("card_publish_failed", incidents=len(chunk))
-                    self._owed.update(owed[start:])
-                    await asyncio.sleep(self._retry_after_s)
-                    break
+            try:
+                progressed = await self._flush_batch()
+            except Exception:  # the database: keep them owed, try again shortly
+                log.exception("card_publish_failed", incidents=len(self._owed))
+                await self._sleep(self._retry_after_s)
+                continue
+            if not progressed:
+                return  # what is left is locked by intake: the next flush takes it
 
-    def _render(self, view: IncidentView) -> Card | None:
+    async def _flush_batch(self) -> bool:
+        """One batch in the store's order; returns whether any card was settled."""
+        asked = max(self._owed.values())
+        owed = await self._store.owed(list(self._owed), limit=BATCH)
+        result = await self._store.publish([self._published(o) for o in owed])
+        settled = {o.incident_id for o in owed} - set(result.skipped)
+        if len(owed) < BATCH:
+            # the store has nothing else owed among them: the rest needs no card
+            settled |= set(self._owed) - {o.incident_id for o in owed}
+        for incident_id in settled:
+            # a poke that came in meanwhile asks for a newer version: keep it
+            if self._owed.get(incident_id, asked + 1) <= asked:
+                del self._owed[incident_id]
+        if result.skipped:
+            self._wake.set()
+        return bool(settled)
+
+    def _published(self, owed: OwedCard) -> PublishedCard:
+        return PublishedCard(
+            incident_id=owed.incident_id, version=owed.version, card=self._render(owed)
+        )
+
+    def _render(self, owed: OwedCard) -> Card | None:
         # One card that cannot be rendered must not hold back every other card
         # forever: it is logged and skipped (the card maker should have a fallback).
         try:
-            return self._cards(view)
+            return self._cards(owed.view)
         except Exception:
-            log.exception("card_render_failed", incident_id=view.incident.id)
+            log.exception("card_render_failed", incident_id=owed.incident_id)
             return None
 
     async def _run(self) -> None:
@@ -97,16 +148,21 @@ class CardPublisher:
                 break
             except Exception:
                 log.exception("card_catch_up_failed")
-                await asyncio.sleep(self._retry_after_s)
-        loop = asyncio.get_running_loop()
-        pause = self._settle_s
+                await self._sleep(self._retry_after_s)
+        last_started = float("-inf")
         while True:
             await self._wake.wait()
-            await asyncio.sleep(pause)
+            await self._sleep(
+                pause_before_flush(
+                    now=self._mono(),
+                    last_started=last_started,
+                    settle_s=self._settle_s,
+                    every_s=self._every_s,
+                )
+            )
             self._wake.clear()
-            started = loop.time()
+            last_started = self._mono()
             await self.flush()
-            pause = max(self._settle_s, PACING * (loop.time() - started))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="howl-cards")

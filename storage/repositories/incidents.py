@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import structlog
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,13 +20,13 @@ from core.alerting.models import (
     Incident,
     IncidentStatus,
     IncidentView,
+    Severity,
 )
-from core.alerting.ports import VIEW_ALERTS, CardMaker, IncidentTx
+from core.alerting.ports import VIEW_ALERTS, IncidentTx, OwedCard, PublishedCard, PublishResult
 from core.audit import AuditEntry
-from core.messages import Card
 from core.ports import Clock
 from storage.db import read_session
-from storage.repositories.outbox import SqlOutbox
+from storage.repositories.outbox import SqlCards
 from storage.tables import AlertRow, AlertStateRow, AuditRow, IncidentRow
 
 log = structlog.get_logger(__name__)
@@ -73,6 +73,17 @@ def _retryable(exc: DBAPIError) -> bool:
     if isinstance(exc, IntegrityError):
         return True  # another writer opened the same group's incident first
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+#: an incident whose card is behind its latest change
+_CARD_BEHIND = IncidentRow.published_version < IncidentRow.version
+#: first cards first (a new incident is never behind updates of known ones), then the
+#: most severe, then the oldest
+_PUBLISH_ORDER = (
+    case((IncidentRow.published_version == 0, 0), else_=1),
+    case({s.value: -s.rank for s in Severity}, value=IncidentRow.severity, else_=0),
+    IncidentRow.id,
+)
 
 
 async def _ended_alerts(session: AsyncSession, incident_id: int, limit: int) -> list[Alert]:
@@ -238,10 +249,10 @@ class _SqlTx:
 
 class SqlIncidentStore:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], outbox: SqlOutbox, clock: Clock
+        self, sessions: async_sessionmaker[AsyncSession], cards: SqlCards, clock: Clock
     ) -> None:
         self._sessions = sessions
-        self._outbox = outbox
+        self._cards = cards
         self._clock = clock
 
     async def run(self, work: Callable[[IncidentTx], Awaitable[T]]) -> T:
@@ -281,49 +292,71 @@ class SqlIncidentStore:
             return list((await session.scalars(query)).all())
 
     async def unpublished(self, *, limit: int) -> list[int]:
-        query = (
-            select(IncidentRow.id)
-            .where(IncidentRow.published_version < IncidentRow.version)
-            .order_by(IncidentRow.id)
-            .limit(limit)
-        )
+        query = select(IncidentRow.id).where(_CARD_BEHIND).order_by(*_PUBLISH_ORDER).limit(limit)
         async with read_session(self._sessions) as session:
             return list((await session.scalars(query)).all())
 
-    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
-        # Render from a snapshot without holding the write lock; the short write
-        # transaction after marks the version that was rendered, so a change that
-        # lands in between leaves the card owed and it is rendered again.
-        rendered: list[tuple[int, int, Card | None]] = []
+    async def owed(self, incident_ids: Collection[int], *, limit: int) -> list[OwedCard]:
+        # A snapshot read: nothing here waits for intake or makes intake wait.
+        query = (
+            select(IncidentRow.id, IncidentRow.version, IncidentRow.published_version)
+            .where(IncidentRow.id.in_(incident_ids), _CARD_BEHIND)
+            .order_by(*_PUBLISH_ORDER)
+            .limit(limit)
+        )
+        found: list[OwedCard] = []
         async with read_session(self._sessions) as session:
-            query = (
-                select(IncidentRow.id, IncidentRow.version)
-                .where(IncidentRow.id.in_(incident_ids))
-                .where(IncidentRow.published_version < IncidentRow.version)
-                .order_by(IncidentRow.id)
-            )
-            for incident_id, version in (await session.execute(query)).all():
+            for incident_id, version, published in (await session.execute(query)).all():
                 view = await _view(session, incident_id)
-                rendered.append((incident_id, version, cards(view) if view else None))
-        if not rendered:
-            return 0
+                if view is not None:
+                    found.append(OwedCard(view=view, version=version, first=published == 0))
+        return found
+
+    async def publish(self, cards: Sequence[PublishedCard]) -> PublishResult:
+        if not cards:
+            return PublishResult()
         queued = 0
         async with self._sessions.begin() as session:
-            for incident_id, version, card in rendered:
-                marked = await session.execute(
-                    update(IncidentRow)
-                    .where(IncidentRow.id == incident_id)
-                    .where(IncidentRow.published_version < version)
-                    .values(published_version=version)
-                    .execution_options(synchronize_session=False)
-                )
-                # rowcount 0: another worker published this version (or a newer one) first
-                won = int(getattr(marked, "rowcount", 0) or 0) > 0
-                if card is not None and won and await self._outbox.put_card_in(session, card):
-                    queued += 1
+            claimed = await self._claim(session, [c.incident_id for c in cards])
+            versions = {c.incident_id: c.version for c in cards if c.incident_id in claimed}
+            won = await self._mark_published(session, versions) if versions else set()
+            for published in cards:
+                card = published.card
+                if card is not None and published.incident_id in won:
+                    queued += await self._cards.put_in(session, card)
         if queued:
-            self._outbox.notify()
-        return queued
+            self._cards.notify()
+        skipped = sorted({c.incident_id for c in cards} - claimed)
+        return PublishResult(queued=queued, skipped=skipped)
+
+    @staticmethod
+    async def _claim(session: AsyncSession, incident_ids: list[int]) -> set[int]:
+        """Lock the incidents nobody else holds (PostgreSQL; SQLite has one writer anyway).
+
+        One held by intake is changing again: it stays owed and is published next time,
+        so the publisher never waits for a lock intake has, and never deadlocks with it.
+        """
+        query = (
+            select(IncidentRow.id)
+            .where(IncidentRow.id.in_(incident_ids))
+            .order_by(IncidentRow.id)
+            .with_for_update(skip_locked=True)
+        )
+        return set((await session.scalars(query)).all())
+
+    @staticmethod
+    async def _mark_published(session: AsyncSession, versions: dict[int, int]) -> set[int]:
+        """One statement for the batch; returns the incidents whose version was newer."""
+        version = case(versions, value=IncidentRow.id)
+        marked = await session.scalars(
+            update(IncidentRow)
+            .where(IncidentRow.id.in_(versions), IncidentRow.published_version < version)
+            .values(published_version=version)
+            .returning(IncidentRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        # missing: another worker published this version (or a newer one) first
+        return set(marked.all())
 
     async def counts_by_status(self) -> dict[str, int]:
         """For /status and metrics."""

@@ -30,18 +30,18 @@ async def test_foundation_on_postgres(postgres_url: str) -> None:
         assert await ledger.first_sighting(10**12, chat_id=-1001234567890)
         assert not await ledger.first_sighting(10**12, chat_id=-1001234567890)
 
-        outbox = SqlOutbox(sessions, clock)
-        await outbox.put_card(
+        outbox = SqlOutbox.over(sessions, clock)
+        await outbox.cards.put_card(
             Card(key="incident:1", chat_id=-1001234567890, content=Rendered(text="a"))
         )
-        await outbox.put_card(
+        await outbox.cards.put_card(
             Card(key="incident:1", chat_id=-1001234567890, content=Rendered(text="b"))
         )
-        [item] = await outbox.due(now=datetime.now(UTC), limit=10)
-        claimed = await outbox.claim(item.id)
+        [item] = await outbox.queue.due(now=datetime.now(UTC), limit=10)
+        claimed = await outbox.queue.claim(item.id)
         assert claimed is not None and claimed.text == "b"
-        await outbox.mark_sent(item.id, message_id=5, at=datetime.now(UTC))
-        assert await outbox.card_message_id("incident:1") == 5
+        await outbox.queue.mark_sent(item.id, message_id=5, at=datetime.now(UTC))
+        assert await outbox.cards.card_message_id("incident:1") == 5
 
         audit = SqlAuditLog(sessions)
         await audit.append(

@@ -57,7 +57,7 @@ async def test_intake_and_publisher_never_deadlock(postgres_server: tuple[str, P
     try:
         await upgrade(engine)
         clock, sessions = Clock(), session_factory(engine)
-        store = SqlIncidentStore(sessions, SqlOutbox(sessions, clock), clock)
+        store = SqlIncidentStore(sessions, SqlOutbox.over(sessions, clock).cards, clock)
         publisher = CardPublisher(store, card_of)
         service = IncidentService(store, clock, on_change=publisher.poke)
         writing = asyncio.Event()

@@ -13,7 +13,6 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryWorker
-from bot.render.digest import render_digest
 from core.messages import Card, Rendered
 from core.ports import SystemClock
 from storage.db import create_engine, session_factory
@@ -31,7 +30,12 @@ class Pipeline:
 
     def worker(self) -> DeliveryWorker:
         return DeliveryWorker(
-            self.outbox, self.bot, clock=SystemClock(), max_backoff_s=0.5, poll_s=0.2
+            self.outbox.queue,
+            self.outbox.digests,
+            self.bot,
+            clock=SystemClock(),
+            max_backoff_s=0.5,
+            poll_s=0.2,
         )
 
 
@@ -39,7 +43,7 @@ class Pipeline:
 async def pipeline(tmp_path: Path, telegram: TelegramWorld) -> AsyncIterator[Pipeline]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'howl.db'}")
     await upgrade(engine)
-    outbox = SqlOutbox(session_factory(engine), SystemClock(), digest_renderer=render_digest)
+    outbox = SqlOutbox.over(session_factory(engine), SystemClock())
     bot = Bot(
         telegram.emulator.token,
         base_url=f"{telegram.base_url}/bot",
@@ -58,13 +62,13 @@ def card(key: str, text: str, *, line: str | None = None) -> Card:
 async def test_a_card_converges_to_its_latest_content(pipeline: Pipeline) -> None:
     worker = pipeline.worker()
     for text in ("<b>v1</b>", "<b>v2</b>", "<b>v3</b>"):
-        await pipeline.outbox.put_card(card("incident:1", text))
+        await pipeline.outbox.cards.put_card(card("incident:1", text))
     await worker.start()
     try:
         await wait_for(
             lambda: [m for m in pipeline.world.emulator.bot_messages(ONCALL) if m.text == "v3"]
         )
-        await pipeline.outbox.put_card(card("incident:1", "<b>v4</b>"))
+        await pipeline.outbox.cards.put_card(card("incident:1", "<b>v4</b>"))
         await wait_for(
             lambda: [m for m in pipeline.world.emulator.bot_messages(ONCALL) if m.text == "v4"]
         )
@@ -79,25 +83,25 @@ async def test_not_modified_counts_as_delivered(pipeline: Pipeline) -> None:
     worker = pipeline.worker()
     await worker.start()
     try:
-        await pipeline.outbox.put_card(card("incident:7", "first"))
+        await pipeline.outbox.cards.put_card(card("incident:7", "first"))
         await wait_for(lambda: pipeline.world.emulator.bot_messages(ONCALL))
         message = pipeline.world.emulator.bot_messages(ONCALL)[0]
         # The edit landed at Telegram, but we died before recording it: on retry
         # Telegram says "not modified", which means done, not failed.
         await worker.stop()
-        await pipeline.outbox.put_card(card("incident:7", "second"))
+        await pipeline.outbox.cards.put_card(card("incident:7", "second"))
         message.html, message.text = "second", "second"
         worker = pipeline.worker()
         await worker.start()
         await wait_for(lambda: pipeline.world.emulator.stats.errors >= 1)
         for _ in range(100):
-            counts = await pipeline.outbox.counts()
+            counts = await pipeline.outbox.queue.counts()
             if counts["pending"] == counts["sending"] == 0:
                 break
             await asyncio.sleep(0.05)
     finally:
         await worker.stop()
-    counts = await pipeline.outbox.counts()
+    counts = await pipeline.outbox.queue.counts()
     assert counts == {"pending": 0, "sending": 0, "sent": 2, "dead": 0}
     assert pipeline.world.emulator.bot_messages(ONCALL)[0].text == "second"
 
@@ -106,7 +110,7 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(pipeline: Pipeline) -
     pipeline.world.emulator.force_retry_after(ONCALL, 2)
     worker = pipeline.worker()
     started = time.monotonic()
-    await pipeline.outbox.reply(ONCALL, Rendered(text="hello"))
+    await pipeline.outbox.queue.reply(ONCALL, Rendered(text="hello"))
     await worker.start()
     try:
         await wait_for(lambda: pipeline.world.emulator.bot_messages(ONCALL), timeout=10)
@@ -114,7 +118,7 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(pipeline: Pipeline) -
         await worker.stop()
     assert time.monotonic() - started >= 1.9
     assert pipeline.world.emulator.stats.too_many_requests == 1, "one 429, then it waited"
-    assert (await pipeline.outbox.counts())["dead"] == 0
+    assert (await pipeline.outbox.queue.counts())["dead"] == 0
 
 
 async def test_outage_then_restart_delivers_everything(pipeline: Pipeline) -> None:
@@ -123,10 +127,10 @@ async def test_outage_then_restart_delivers_everything(pipeline: Pipeline) -> No
     worker = pipeline.worker()
     await worker.start()
     for n in range(5):
-        await pipeline.outbox.put_card(card(f"incident:{n}", f"incident {n}"))
+        await pipeline.outbox.cards.put_card(card(f"incident:{n}", f"incident {n}"))
     await wait_for(lambda: emulator.stats.errors >= 5, what="failed attempts during the outage")
     await worker.stop()  # the process dies while Telegram is still down
-    assert (await pipeline.outbox.counts())["pending"] == 5
+    assert (await pipeline.outbox.queue.counts())["pending"] == 5
     emulator.outage = set()
     worker = pipeline.worker()  # a new process
     await worker.start()
@@ -137,7 +141,7 @@ async def test_outage_then_restart_delivers_everything(pipeline: Pipeline) -> No
     assert sorted(m.text for m in emulator.bot_messages(ONCALL)) == [
         f"incident {n}" for n in range(5)
     ]
-    assert (await pipeline.outbox.counts())["dead"] == 0
+    assert (await pipeline.outbox.queue.counts())["dead"] == 0
 
 
 async def test_a_storm_is_folded_into_a_digest_without_429(pipeline: Pipeline) -> None:
@@ -148,8 +152,8 @@ async def test_a_storm_is_folded_into_a_digest_without_429(pipeline: Pipeline) -
     try:
         for n in range(60):
             line = f"🔴 <b>critical</b> · Service{n} down"
-            await pipeline.outbox.put_card(card(f"incident:{n}", f"card {n}", line=line))
-        await pipeline.outbox.reply(ONCALL, Rendered(text="status during the storm"))
+            await pipeline.outbox.cards.put_card(card(f"incident:{n}", f"card {n}", line=line))
+        await pipeline.outbox.queue.reply(ONCALL, Rendered(text="status during the storm"))
 
         def visible() -> set[int]:
             text = "\n".join(m.text for m in emulator.bot_messages(ONCALL))

@@ -194,7 +194,7 @@ async def test_every_accepted_incident_gets_a_card_in_the_outbox(
     await services.cards.flush()
     counts = await services.outbox.counts()
     assert counts["pending"] == 1
-    [due] = await services.outbox.due(now=services.clock.now(), limit=10)
+    [due] = await services.delivery.due(now=services.clock.now(), limit=10)
     assert due.card_key == "incident:1" and "CheckoutDown" in due.text
 
 

@@ -26,7 +26,7 @@ from core.alerting.models import (
     IncidentView,
     Severity,
 )
-from core.alerting.ports import VIEW_ALERTS, CardMaker, IncidentTx
+from core.alerting.ports import VIEW_ALERTS, IncidentTx, OwedCard, PublishedCard, PublishResult
 from core.audit import AuditEntry
 from core.messages import Card
 
@@ -265,31 +265,41 @@ class FakeIncidentStore:
     async def unpublished(self, *, limit: int) -> list[int]:
         return self._owed(self._data.incidents)[:limit]
 
-    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
-        # as the SQL store: render everything first, then mark and queue together,
-        # so a render that raises leaves every card owed
-        rendered: list[tuple[int, int, Card | None]] = []
-        for incident_id in self._owed(incident_ids):
+    async def owed(self, incident_ids: Collection[int], *, limit: int) -> list[OwedCard]:
+        found: list[OwedCard] = []
+        for incident_id in self._owed(incident_ids)[:limit]:
             view = await self.get(incident_id)
-            card = cards(view) if view is not None else None
-            rendered.append((incident_id, self._data.versions[incident_id], card))
+            assert view is not None
+            version, published = self.version(incident_id)
+            found.append(OwedCard(view=view, version=version, first=published == 0))
+        return found
+
+    async def publish(self, cards: Sequence[PublishedCard]) -> PublishResult:
         queued = 0
-        for incident_id, version, card in rendered:
-            self._data.published_versions[incident_id] = version
+        for published in cards:
+            if self._data.published_versions[published.incident_id] >= published.version:
+                continue  # someone published this version or a newer one first
+            self._data.published_versions[published.incident_id] = published.version
+            card = published.card
             if card is None:
                 continue
             last = self._last_content.get(card.key)
             if last is not None and last.content == card.content:
                 continue  # the chat shows this already
             self._last_content[card.key] = card
-            self.cards.append((incident_id, card))
+            self.cards.append((published.incident_id, card))
             queued += 1
-        return queued
+        return PublishResult(queued=queued)
 
     def _owed(self, ids: Collection[int]) -> list[int]:
         data = self._data
-        return sorted(
+        behind = [
             i
             for i in set(ids)
             if i in data.versions and data.published_versions[i] < data.versions[i]
+        ]
+        # as the SQL store: first cards first, then the most severe, then the oldest
+        return sorted(
+            behind,
+            key=lambda i: (data.published_versions[i] > 0, -data.incidents[i].severity.rank, i),
         )

@@ -9,8 +9,8 @@ import pytest
 
 from bot.render.incident import incident_card
 from core.alerting.lifecycle import Command
-from core.alerting.models import Actor, IncidentView
-from core.alerting.ports import CardMaker
+from core.alerting.models import Actor, IncidentView, Severity
+from core.alerting.ports import PublishedCard, PublishResult
 from core.alerting.publisher import BATCH, CardPublisher
 from core.alerting.service import IncidentService
 from core.messages import Card
@@ -44,11 +44,11 @@ class Flaky(FakeIncidentStore):
         self.fail_on = fail_on
         self.publish_calls: list[list[int]] = []
 
-    async def publish(self, incident_ids: Sequence[int], cards: CardMaker) -> int:
-        self.publish_calls.append(list(incident_ids))
+    async def publish(self, cards: Sequence[PublishedCard]) -> PublishResult:
+        self.publish_calls.append([c.incident_id for c in cards])
         if len(self.publish_calls) in self.fail_on:
             raise RuntimeError("database is locked")
-        return await super().publish(incident_ids, cards)
+        return await super().publish(cards)
 
 
 async def open_incidents(store: FakeIncidentStore, n: int) -> IncidentService:
@@ -206,3 +206,81 @@ async def test_stop_publishes_what_is_owed() -> None:
     publisher.poke([1])
     await publisher.stop()
     assert [i for i, _ in store.cards] == [1, 2, 1]
+
+
+class SlowStore(FakeIncidentStore):
+    """Each `publish` takes `flush_s` of the fake monotonic clock (a database busy with intake)."""
+
+    def __init__(self, clock: list[float], flush_s: float) -> None:
+        super().__init__()
+        self.clock, self.flush_s = clock, flush_s
+        self.published = asyncio.Event()
+
+    async def publish(self, cards: Sequence[PublishedCard]) -> PublishResult:
+        self.clock[0] += self.flush_s
+        result = await super().publish(cards)
+        self.published.set()
+        return result
+
+
+async def test_the_pause_between_flushes_is_bounded_whatever_the_flush_took() -> None:
+    clock = [1000.0]
+    store = SlowStore(clock, flush_s=120.0)  # each flush "takes" two minutes
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        clock[0] += seconds
+        await asyncio.sleep(0)
+
+    service = await open_incidents(store, 1)
+    publisher = CardPublisher(
+        store, Cards(), settle_s=0.3, every_s=1.0, monotonic=lambda: clock[0], sleep=sleep
+    )
+    publisher.start()
+    try:
+        for n in range(3):
+            await store.published.wait()
+            store.published.clear()
+            changed = await service.ingest([firing(f"more{n}", "ns0")], actor=HTTP)
+            assert changed.incidents == [1]
+            publisher.poke(changed.incidents)
+        await store.published.wait()
+    finally:
+        await publisher.stop()
+    assert pauses, "the publisher paused before flushing"
+    assert max(pauses) <= 1.0, f"a pause grew with the flush's length: {pauses}"
+    assert len(store.cards) == 4, "each change was published"
+
+
+async def test_after_a_long_burst_a_new_incidents_card_is_queued_before_pending_edits() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    service = await open_incidents(store, BATCH * 3)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    await publisher.catch_up()
+    published = len(store.cards)
+    # a burst: every known incident gets a new alert, so each owes an edit ...
+    burst = await service.ingest(
+        [firing(f"burst{i}", f"ns{i}") for i in range(BATCH * 3)], actor=HTTP
+    )
+    publisher.poke(burst.incidents)
+    # ... and then one new incident opens, poked last
+    fresh = await service.ingest([firing("new", "elsewhere")], actor=HTTP)
+    publisher.poke(fresh.incidents)
+    await publisher.flush()
+
+    after = [incident_id for incident_id, _ in store.cards[published:]]
+    assert after[0] == fresh.incidents[0], "the first card is queued before any edit"
+    assert sorted(after[1:]) == sorted(burst.incidents)
+
+
+async def test_a_critical_first_card_goes_before_other_first_cards() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    service = IncidentService(store, FakeClock())
+    warnings = await service.ingest([firing(f"w{i}", f"ns{i}") for i in range(BATCH)], actor=HTTP)
+    critical = firing("c", "payments").model_copy(update={"severity": Severity.CRITICAL})
+    urgent = await service.ingest([critical], actor=HTTP)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    publisher.poke([*warnings.incidents, *urgent.incidents])
+    await publisher.flush()
+    assert cards.rendered[0] == urgent.incidents[0]

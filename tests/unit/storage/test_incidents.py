@@ -51,7 +51,7 @@ HTTP = Actor(id="http", name="webhook")
 
 async def test_ingest_locks_in_key_order_and_saves_in_one_statement(engine: AsyncEngine) -> None:
     clock, sessions = Clock(), session_factory(engine)
-    store = SqlIncidentStore(sessions, SqlOutbox(sessions, clock), clock)
+    store = SqlIncidentStore(sessions, SqlOutbox.over(sessions, clock).cards, clock)
     service = IncidentService(store, clock)
     await service.ingest([alert("api-1")], actor=HTTP)
     other = alert("db-1").model_copy(update={"labels": {"alertname": "DbDown", "pod": "db-1"}})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.messages import Card, OutboundKind, Priority, Rendered
+from core.messages import Card, OutboundKind, OutboundMessage, Priority, Rendered
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories.outbox import SqlOutbox
@@ -26,7 +26,7 @@ class FakeClock:
 async def outbox(tmp_path: Path) -> AsyncIterator[SqlOutbox]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'o.db'}")
     await upgrade(engine)
-    yield SqlOutbox(session_factory(engine), FakeClock())
+    yield SqlOutbox.over(session_factory(engine), FakeClock())
     await engine.dispose()
 
 
@@ -35,129 +35,139 @@ def card(key: str, text: str, *, chat: int = -1, line: str | None = None) -> Car
 
 
 async def due(outbox: SqlOutbox) -> list[tuple[str, str | None, str]]:
-    items = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=100)
-    return [(i.kind.value, i.card_key, i.text) for i in items]
+    """(kind, card key, text) of what is due; a digest shows its lines as the worker gets them."""
+    items = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=100)
+    return [(i.kind.value, i.card_key, await _text(outbox, i)) for i in items]
+
+
+async def _text(outbox: SqlOutbox, item: OutboundMessage) -> str:
+    if not (item.card_key or "").startswith("digest:"):
+        return item.text
+    claimed = await outbox.queue.claim(item.id)
+    assert claimed is not None and claimed.digest_lines is not None
+    await outbox.queue.release(item.id, not_before=datetime(2000, 1, 1, tzinfo=UTC))
+    return "\n".join(claimed.digest_lines)
 
 
 async def test_pending_send_takes_the_latest_content(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "v1"))
-    await outbox.put_card(card("c", "v2"))
+    await outbox.cards.put_card(card("c", "v1"))
+    await outbox.cards.put_card(card("c", "v2"))
     assert await due(outbox) == [("send", "c", "v2")]
 
 
 async def test_identical_content_queues_nothing(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "v1"))
-    [item] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(item.id)
-    await outbox.mark_sent(item.id, message_id=10, at=datetime.now(UTC))
-    await outbox.put_card(card("c", "v1"))
+    await outbox.cards.put_card(card("c", "v1"))
+    [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(item.id)
+    await outbox.queue.mark_sent(item.id, message_id=10, at=datetime.now(UTC))
+    await outbox.cards.put_card(card("c", "v1"))
     assert await due(outbox) == []
 
 
 async def test_after_the_send_changes_are_one_coalesced_edit(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "v1"))
-    [item] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(item.id)
-    await outbox.mark_sent(item.id, message_id=10, at=datetime.now(UTC))
-    await outbox.put_card(card("c", "v2"))
-    await outbox.put_card(card("c", "v3"))
-    [edit] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    claimed = await outbox.claim(edit.id)
+    await outbox.cards.put_card(card("c", "v1"))
+    [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(item.id)
+    await outbox.queue.mark_sent(item.id, message_id=10, at=datetime.now(UTC))
+    await outbox.cards.put_card(card("c", "v2"))
+    await outbox.cards.put_card(card("c", "v3"))
+    [edit] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    claimed = await outbox.queue.claim(edit.id)
     assert claimed is not None
     assert (claimed.kind, claimed.message_id, claimed.text) == (OutboundKind.EDIT, 10, "v3")
     assert claimed.priority == Priority.CARD_UPDATE
 
 
 async def test_a_change_during_the_send_becomes_an_edit(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "v1"))
-    [item] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    claimed = await outbox.claim(item.id)
+    await outbox.cards.put_card(card("c", "v1"))
+    [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    claimed = await outbox.queue.claim(item.id)
     assert claimed is not None and claimed.text == "v1"
-    await outbox.put_card(card("c", "v2"))  # while v1 is in flight
-    assert await outbox.claim(item.id) is None, "a claimed delivery cannot be claimed twice"
+    await outbox.cards.put_card(card("c", "v2"))  # while v1 is in flight
+    assert await outbox.queue.claim(item.id) is None, "a claimed delivery cannot be claimed twice"
     assert await due(outbox) == [("edit", "c", "v2")]
 
 
 async def test_replies_come_before_cards(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "card"))
-    await outbox.reply(-1, Rendered(text="answer"))
+    await outbox.cards.put_card(card("c", "card"))
+    await outbox.queue.reply(-1, Rendered(text="answer"))
     assert [text for _, _, text in await due(outbox)] == ["answer", "card"]
 
 
 async def test_a_dead_first_send_forgets_the_card(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "bad"))
-    [item] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(item.id)
-    await outbox.mark_dead(item.id, error="BadRequest: can't parse entities")
-    await outbox.put_card(card("c", "good"))
+    await outbox.cards.put_card(card("c", "bad"))
+    [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(item.id)
+    await outbox.queue.mark_dead(item.id, error="BadRequest: can't parse entities")
+    await outbox.cards.put_card(card("c", "good"))
     assert await due(outbox) == [("send", "c", "good")]
-    assert (await outbox.counts())["dead"] == 1
+    assert (await outbox.queue.counts())["dead"] == 1
 
 
 async def test_recover_returns_in_flight_deliveries(outbox: SqlOutbox) -> None:
-    await outbox.reply(-1, Rendered(text="x"))
-    [item] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(item.id)
+    await outbox.queue.reply(-1, Rendered(text="x"))
+    [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(item.id)
     assert await due(outbox) == []
-    assert await outbox.recover() == 1
+    assert await outbox.queue.recover() == 1
     assert await due(outbox) == [("send", None, "x")]
 
 
 async def test_retry_postpones(outbox: SqlOutbox) -> None:
-    await outbox.reply(-1, Rendered(text="x"))
-    [item] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(item.id)
+    await outbox.queue.reply(-1, Rendered(text="x"))
+    [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(item.id)
     later = datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
-    await outbox.mark_retry(item.id, not_before=later, error="NetworkError")
-    assert await outbox.due(now=later - timedelta(seconds=1), limit=10) == []
-    [again] = await outbox.due(now=later, limit=10)
+    await outbox.queue.mark_retry(item.id, not_before=later, error="NetworkError")
+    assert await outbox.queue.due(now=later - timedelta(seconds=1), limit=10) == []
+    [again] = await outbox.queue.due(now=later, limit=10)
     assert again.attempts == 1
 
 
 async def test_storm_folds_new_cards_into_one_digest(outbox: SqlOutbox) -> None:
     for n in range(5):
-        await outbox.put_card(card(f"incident:{n}", f"card {n}", line=f"line {n}"))
-    assert await outbox.pending_new_cards(-1) == 5
-    assert await outbox.fold_new_cards(-1) == 5
+        await outbox.cards.put_card(card(f"incident:{n}", f"card {n}", line=f"line {n}"))
+    assert await outbox.digests.pending_new_cards(-1) == 5
+    assert await outbox.digests.fold_new_cards(-1) == 5
     [(kind, key, text)] = await due(outbox)
     assert kind == "send" and key is not None and key.startswith("digest:")
-    assert text.splitlines() == ["5 new incident(s)", *[f"line {n}" for n in range(5)]]
+    assert text.splitlines() == [f"line {n}" for n in range(5)]
     # A folded card's change shows as a change of its digest line.
-    await outbox.put_card(card("incident:3", "card 3 resolved", line="line 3 resolved"))
+    await outbox.cards.put_card(card("incident:3", "card 3 resolved", line="line 3 resolved"))
     [(_, _, text)] = await due(outbox)
     assert "line 3 resolved" in text.splitlines()
 
 
 async def test_fold_ignores_other_chats_and_replies(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("incident:1", "a", chat=-1))
-    await outbox.put_card(card("incident:2", "b", chat=-2))
-    await outbox.reply(-1, Rendered(text="answer"))
-    assert await outbox.fold_new_cards(-1) == 1
+    await outbox.cards.put_card(card("incident:1", "a", chat=-1))
+    await outbox.cards.put_card(card("incident:2", "b", chat=-2))
+    await outbox.queue.reply(-1, Rendered(text="answer"))
+    assert await outbox.digests.fold_new_cards(-1) == 1
     texts = [text for _, _, text in await due(outbox)]
     assert "answer" in texts and "b" in texts
 
 
 async def test_a_change_after_a_dead_first_send_posts_the_card(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "v1"))
-    [send] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(send.id)
-    await outbox.put_card(card("c", "v2"))  # queued as an edit while v1 is in flight
-    await outbox.mark_retry(send.id, not_before=datetime(2100, 1, 1, tzinfo=UTC), error="x")
-    await outbox.mark_dead(send.id, error="gave up")
+    await outbox.cards.put_card(card("c", "v1"))
+    [send] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(send.id)
+    await outbox.cards.put_card(card("c", "v2"))  # queued as an edit while v1 is in flight
+    await outbox.queue.mark_retry(send.id, not_before=datetime(2100, 1, 1, tzinfo=UTC), error="x")
+    await outbox.queue.mark_dead(send.id, error="gave up")
     # mark_dead forgot the card and its pending edit; a new change starts afresh.
-    await outbox.put_card(card("c", "v3"))
-    items = await outbox.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
-    claimed = await outbox.claim(items[0].id)
+    await outbox.cards.put_card(card("c", "v3"))
+    items = await outbox.queue.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
+    claimed = await outbox.queue.claim(items[0].id)
     assert claimed is not None and (claimed.kind, claimed.text) == (OutboundKind.SEND, "v3")
 
 
 async def test_an_edit_waits_while_the_first_send_is_pending(outbox: SqlOutbox) -> None:
-    await outbox.put_card(card("c", "v1"))
-    [send] = await outbox.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
-    await outbox.claim(send.id)
-    await outbox.put_card(card("c", "v2"))  # an edit, waiting for v1's message id
-    await outbox.mark_retry(send.id, not_before=datetime(2100, 1, 1, tzinfo=UTC), error="x")
-    await outbox.repost_card(send.id)  # still a send, pending far in the future
-    [edit] = await outbox.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
-    claimed = await outbox.claim(edit.id)
+    await outbox.cards.put_card(card("c", "v1"))
+    [send] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+    await outbox.queue.claim(send.id)
+    await outbox.cards.put_card(card("c", "v2"))  # an edit, waiting for v1's message id
+    await outbox.queue.mark_retry(send.id, not_before=datetime(2100, 1, 1, tzinfo=UTC), error="x")
+    await outbox.queue.repost_card(send.id)  # still a send, pending far in the future
+    [edit] = await outbox.queue.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
+    claimed = await outbox.queue.claim(edit.id)
     assert claimed is not None and claimed.kind == OutboundKind.EDIT and claimed.message_id is None
