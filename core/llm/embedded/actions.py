@@ -18,7 +18,7 @@ from core.llm.embedded.evidence import evidence_in
 from core.llm.embedded.guard import touches
 from core.llm.embedded.incident import Incident
 from core.llm.embedded.knowledge import ActionTemplate, Family, Knowledge
-from core.llm.embedded.registry import DIAGNOSTIC_SUBJECTS, calls_for, intent_of, named_destructive
+from core.llm.embedded.registry import calls_for, intent_of, named_destructive
 from core.llm.errors import ToolCallError
 from core.llm.schemas import RiskLevel
 from core.llm.toolcalls import validate_tool_call
@@ -132,11 +132,8 @@ def _look(
 ) -> PlannedAction | None:
     if family is not None and not family.diagnose:
         return None
-    subjects = tuple(
-        dict.fromkeys(
-            ((family.subject,) if family and family.subject else ()) + DIAGNOSTIC_SUBJECTS
-        )
-    )
+    first = (family.subject,) if family and family.subject else ()
+    subjects = tuple(dict.fromkeys((*first, *k.intents[DIAGNOSTICS].subjects)))
     for spec, call in calls_for(DIAGNOSTICS, incident, tools, k, subjects=subjects):
         return _planned(READ_ONLY, spec, call, incident, k)
     return None

@@ -103,8 +103,12 @@ class Family(_Data):
         return value
 
 
+# A team file may add to a built-in table without repeating it, so "at least one phrase"
+# (or word) is checked on the merged knowledge, in the loader, not here.
+
+
 class ObjectKind(_Data):
-    words: tuple[str, ...] = Field(min_length=1)
+    words: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
 
     @field_validator("sources")
@@ -117,11 +121,13 @@ class ObjectKind(_Data):
 
 
 class Intent(_Data):
-    phrases: tuple[str, ...] = Field(min_length=1)
+    phrases: tuple[str, ...] = ()
     object: str = ""
     destructive: bool = False
     read_only: bool = False
     repeats_work: bool = False
+    #: objects an intent without one `object` may act on, tried in order (diagnostics)
+    subjects: tuple[str, ...] = ()
 
     _phrases = field_validator("phrases")(_regexes)
 

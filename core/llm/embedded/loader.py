@@ -72,9 +72,17 @@ def _merge_table(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
 
 def _check(path: str, data: KnowledgeFile, knowledge: Knowledge) -> None:
     """References between tables: an intent, evidence kind or object that does not exist."""
+    for name in data.object:
+        if not knowledge.objects[name].words:
+            raise _problem(path, f"object.{name}.words", "at least one word is needed")
+    for name in data.intent:
+        if not knowledge.intents[name].phrases:
+            raise _problem(path, f"intent.{name}.phrases", "at least one phrase is needed")
     for name, intent in data.intent.items():
         if intent.object and intent.object not in knowledge.objects:
             raise _problem(path, f"intent.{name}.object", f"unknown object {intent.object!r}")
+        if unknown := [s for s in intent.subjects if s not in knowledge.objects]:
+            raise _problem(path, f"intent.{name}.subjects", f"unknown object {unknown[0]!r}")
     for f_index, family in enumerate(data.family):
         where = f"family[{f_index}]"
         if family.subject and family.subject not in knowledge.objects:

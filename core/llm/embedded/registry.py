@@ -39,19 +39,6 @@ DESTRUCTIVE_VERBS = ("restart", "delete", "scale", "rollback", "apply", "drain",
 _GENERIC_NAMES = frozenset({"name", "target", "object", "resource", "id", "resource_name"})
 #: parameter names that mean "what kind of object": filled with the object kind itself
 _KIND_NAMES = frozenset({"kind", "type", "resource_kind", "object_kind", "resource_type"})
-#: where diagnostics look when the family names no subject, most specific first
-DIAGNOSTIC_SUBJECTS = (
-    "pod",
-    "deployment",
-    "statefulset",
-    "daemonset",
-    "job",
-    "cronjob",
-    "node",
-    "persistentvolumeclaim",
-    "certificate",
-    "component",
-)
 
 
 @cache

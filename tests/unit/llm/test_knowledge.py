@@ -10,6 +10,7 @@ import pytest
 from core.errors import ConfigError
 from core.llm.embedded import EmbeddedEngine, knowledge_from_config
 from core.llm.embedded.loader import builtin_knowledge, knowledge_files, load_knowledge
+from core.llm.embedded.registry import intent_of
 from core.llm.types import ChatMessage, ChatRequest, Task, ToolParam, ToolSpec
 
 NAME = "^[a-z0-9-]{1,63}$"
@@ -160,6 +161,9 @@ def test_a_team_file_extends_the_evidence_phrases(tmp_path: Path) -> None:
         (TEAM_FAMILY + TEAM_FAMILY, "family: key 'license_server' appears twice"),
         ("[intent.warp]\nphrases = ['warp']\nobject = 'starship'\n",
          "intent.warp.object: unknown object 'starship'"),
+        ("[intent.diagnostics]\nsubjects = ['pod', 'starship']\n",
+         "intent.diagnostics.subjects: unknown object 'starship'"),
+        ("[intent.warp]\nobject = 'node'\n", "intent.warp.phrases: at least one phrase is needed"),
     ],
 )  # fmt: skip
 def test_a_malformed_file_is_one_line_naming_file_and_field(
@@ -214,3 +218,10 @@ def test_bad_knowledge_table_in_howl_config(config: dict[str, Any], message: str
     with pytest.raises(ConfigError) as caught:
         knowledge_files(config, base=None)
     assert str(caught.value) == message
+
+
+def test_a_team_file_teaches_an_intent_its_own_word(tmp_path: Path) -> None:
+    spec = ToolSpec(name="requeue_batch", description="Put the batch back on the queue")
+    assert intent_of(spec, builtin_knowledge()) is None
+    extra = _write(tmp_path, "[intent.rerun_job]\nphrases = ['requeue']\n")
+    assert intent_of(spec, load_knowledge([extra])) == "rerun_job"
