@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.table import Row
+from core.llm.limits import EMBEDDED
 from core.replay.evaluation import (
     constant_results,
     embedded_router,
@@ -30,7 +31,9 @@ TARGET = 0.9
 async def _engine_and_floor(pack: Path) -> tuple[list[ReplayResult], list[ReplayResult]]:
     """The engine's results on a pack, and "never act, always ask"'s."""
     requests = load_pack(pack)
-    engine = await run_replay(requests, embedded_router(), concurrency=4, model="rules")
+    engine = await run_replay(
+        requests, embedded_router(), concurrency=4, model="rules", evaluated=EMBEDDED
+    )
     return engine, constant_results(requests, never_act)
 
 

@@ -67,7 +67,9 @@ async def run() -> list[Row]:
     for concurrency in LEVELS:
         completer = FixedLatencyCompleter()
         started = time.perf_counter()
-        await run_replay(requests, completer, concurrency=concurrency, model="fake")
+        await run_replay(
+            requests, completer, concurrency=concurrency, model="fake", evaluated="fake"
+        )
         elapsed = time.perf_counter() - started
         latency = sum(completer.durations) / len(completer.durations)
         throughput = REQUESTS / elapsed

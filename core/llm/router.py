@@ -4,9 +4,10 @@ For each provider in the task's chain, in order: skip it if privacy, its daily
 budget, its breaker, a 429 pause or its rate window rules it out; else call it
 under its concurrency limit and the task's timeout. An answer must satisfy the
 task's contract (no self-grading, tool calls the registry allows); a bad one
-gets one repair request to the same provider, then the chain moves on. When
-nothing valid comes back the caller gets the task's safe fallback, never an
-exception.
+gets one repair request to the same provider, then the chain moves on (unless
+the router was built without fallback: then the first provider is the only one).
+When nothing valid comes back the caller gets the task's safe fallback, never
+an exception.
 """
 
 from __future__ import annotations
@@ -134,8 +135,12 @@ class Router:
         routes: Mapping[Task, Route] | None = None,
         default_route: Route | None = None,
         clock: RouterClock | None = None,
+        fallback: bool = True,
     ) -> None:
         limits = limits or {}
+        #: False: a task is answered by the first provider of its chain or by the safe
+        #: fallback, never by the next provider (replay evaluating one model)
+        self._fallback = fallback
         self._lanes: dict[str, _Lane] = {}
         for provider in providers:
             if provider.name in self._lanes:
@@ -187,9 +192,10 @@ class Router:
         """The task's contract from the first provider that gives a valid answer."""
         started = time.perf_counter()
         route = self.route_for(request.task)
+        chain = route.providers if self._fallback else route.providers[:1]
         trace = _Trace()
         excluded_for_privacy = 0
-        for name in route.providers:
+        for name in chain:
             lane = self._lanes[name]
             if route.local_only and not lane.provider.local:
                 excluded_for_privacy += 1
@@ -209,7 +215,7 @@ class Router:
                     retry_used=trace.retry_used,
                     attempts=trace.attempts,
                 )
-        reason = self._why_nothing(request.task, route, excluded_for_privacy, trace)
+        reason = self._why_nothing(request.task, chain, excluded_for_privacy, trace)
         if not trace.attempts:
             trace.note("router", reason)
         return Completion(
@@ -224,10 +230,10 @@ class Router:
         )
 
     @staticmethod
-    def _why_nothing(task: Task, route: Route, excluded: int, trace: _Trace) -> str:
-        if not route.providers:
+    def _why_nothing(task: Task, chain: tuple[str, ...], excluded: int, trace: _Trace) -> str:
+        if not chain:
             return f"no provider configured for {task}"
-        if excluded == len(route.providers):
+        if excluded == len(chain):
             return f"no provider allowed: {task} is local_only and no local provider is routed"
         return "all providers failed: " + "; ".join(trace.attempts)
 
@@ -390,11 +396,14 @@ def build_router(
     environ: Mapping[str, str] | None = None,
     embedded: Provider | None = None,
     clock: RouterClock | None = None,
+    fallback: bool = True,
 ) -> Router:
     """Providers from `[llm.providers.*]` and HOWL_LLM_*, routes from `[llm.routes.*]`.
 
-    The embedded engine is always the last link of every chain. `environ` is where
-    `api_key_env` names are looked up (the process environment unless given).
+    The embedded engine is always the last link of every chain; with `fallback=False`
+    only each chain's first provider answers (the safe fallback when it fails).
+    `environ` is where `api_key_env` names are looked up (the process environment
+    unless given).
     """
     env = os.environ if environ is None else environ
     llm = read_table(config.get("llm", {}), "llm")
@@ -437,6 +446,7 @@ def build_router(
         routes=routes,
         default_route=Route(providers=default_chain),
         clock=clock,
+        fallback=fallback,
     )
 
 

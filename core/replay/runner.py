@@ -1,4 +1,10 @@
-"""Replaying a pack through a Completer: bounded concurrency, one result per request, a report."""
+"""Replaying a pack through a Completer: bounded concurrency, one result per request, a report.
+
+A replay evaluates one provider (the model it names). Each result says who
+answered: that provider, another one (only when the router may fall back), or
+nobody — the safe blocked answer. Both of the latter count as that provider's
+failure, with the reason; a run's report counts answers per provider.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +33,18 @@ class ReplayResult(BaseModel):
     usage: dict[str, int] = Field(default_factory=dict)
     cost_usd: float = 0.0
     retry_used: bool = False
+    #: the answer is not the evaluated provider's: another provider's, or the blocked one
     fallback_used: bool = False
+    #: nobody answered validly: the safe answer (no action, a person decides)
+    blocked: bool = False
     trace_complete: bool = False
+    #: why the evaluated provider gave no answer (None when it answered)
     error: str | None = None
+    #: who answered ("" when blocked)
     provider: str = ""
     model: str = ""
+    #: each provider tried, in order, with its outcome
+    attempts: list[str] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,16 +61,23 @@ class ReplayReport(BaseModel):
     """What a run did, in numbers a person compares between models."""
 
     total: int
+    #: answered by the evaluated provider
     ok: int
+    #: answered by another provider in its place
     fallback: int
+    #: answered by nobody: the safe blocked answer
+    blocked: int
+    #: the evaluated provider's failures (fallback + blocked)
     errors: int
     failures: list[Failure]
     latency_avg_s: float
     latency_p95_s: float
     total_cost_usd: float
     total_tokens: int
+    #: answers per provider; BLOCKED counts the safe blocked answers
     providers: dict[str, int]
     model: str
+    evaluated: str
 
 
 def _usage(completion: Completion) -> dict[str, int]:
@@ -69,7 +89,19 @@ def _usage(completion: Completion) -> dict[str, int]:
     }
 
 
-async def _one(request: ReplayRequest, completer: Completer, model: str) -> ReplayResult:
+def _failure_of(evaluated: str, completion: Completion) -> str | None:
+    """Why the evaluated provider did not answer; None when it did."""
+    if completion.fallback_used:
+        return completion.error or "no valid answer"
+    if completion.provider == evaluated:
+        return None
+    own = [a for a in completion.attempts if a.startswith((f"{evaluated}:", f"{evaluated} ("))]
+    return "; ".join(own) or f"{evaluated} was not asked"
+
+
+async def _one(
+    request: ReplayRequest, completer: Completer, model: str, evaluated: str
+) -> ReplayResult:
     started = time.perf_counter()
     try:
         completion = await completer.complete(request.to_chat_request())
@@ -81,6 +113,8 @@ async def _one(request: ReplayRequest, completer: Completer, model: str) -> Repl
             candidate_id=request.candidate_id,
             output={},
             latency_s=time.perf_counter() - started,
+            fallback_used=True,
+            blocked=True,
             error=f"{type(exc).__name__}: {exc}",
             model=model,
         )
@@ -93,25 +127,41 @@ async def _one(request: ReplayRequest, completer: Completer, model: str) -> Repl
         usage=_usage(completion),
         cost_usd=completion.cost_usd,
         retry_used=completion.retry_used,
-        fallback_used=completion.fallback_used,
+        fallback_used=completion.fallback_used or completion.provider != evaluated,
+        blocked=completion.fallback_used,
         trace_complete=completion.trace_complete,
-        error=completion.error,
+        error=_failure_of(evaluated, completion),
         provider=completion.provider,
+        # a blocked line names the model that failed
         model=completion.model or model,
+        attempts=completion.attempts,
     )
 
 
 async def run_replay(
-    requests: Sequence[ReplayRequest], completer: Completer, *, concurrency: int, model: str
+    requests: Sequence[ReplayRequest],
+    completer: Completer,
+    *,
+    concurrency: int,
+    model: str,
+    evaluated: str,
+    on_result: Callable[[ReplayResult], None] | None = None,
 ) -> list[ReplayResult]:
-    """Every request answered, at most `concurrency` at a time, results in request order."""
+    """Every request answered, at most `concurrency` at a time, results in request order.
+
+    `evaluated` names the provider under evaluation and `model` its model;
+    `on_result` sees each result as it arrives (progress).
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     gate = asyncio.Semaphore(concurrency)
 
     async def bounded(request: ReplayRequest) -> ReplayResult:
         async with gate:
-            return await _one(request, completer, model)
+            result = await _one(request, completer, model, evaluated)
+        if on_result is not None:
+            on_result(result)
+        return result
 
     return list(await asyncio.gather(*(bounded(r) for r in requests)))
 
@@ -129,17 +179,22 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def build_report(results: Sequence[ReplayResult], *, model: str) -> ReplayReport:
+#: the key of `ReplayReport.providers` counting the safe blocked answers
+BLOCKED = "blocked"
+
+
+def build_report(results: Sequence[ReplayResult], *, model: str, evaluated: str) -> ReplayReport:
     latencies = [r.latency_s for r in results]
     providers: dict[str, int] = {}
     for result in results:
-        key = result.provider or "(none)"
+        key = BLOCKED if result.blocked else result.provider
         providers[key] = providers.get(key, 0) + 1
     return ReplayReport(
         total=len(results),
         ok=sum(1 for r in results if r.ok),
-        fallback=sum(1 for r in results if r.fallback_used),
-        errors=sum(1 for r in results if r.error is not None),
+        fallback=sum(1 for r in results if r.fallback_used and not r.blocked),
+        blocked=sum(1 for r in results if r.blocked),
+        errors=sum(1 for r in results if not r.ok),
         failures=[
             Failure(incident_id=r.incident_id, candidate_id=r.candidate_id, error=r.error)
             for r in results
@@ -151,6 +206,7 @@ def build_report(results: Sequence[ReplayResult], *, model: str) -> ReplayReport
         total_tokens=sum(r.usage.get("total_tokens", 0) for r in results),
         providers=providers,
         model=model,
+        evaluated=evaluated,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from core.llm.limits import EMBEDDED
 from core.replay.evaluation import (
     EvaluationReport,
     Judgement,
@@ -41,7 +42,9 @@ EXAMPLE_ACTIONS_AT_LEAST = 30
 
 
 async def _replay(requests: list[ReplayRequest]) -> list[ReplayResult]:
-    return await run_replay(requests, embedded_router(), concurrency=4, model="rules")
+    return await run_replay(
+        requests, embedded_router(), concurrency=4, model="rules", evaluated=EMBEDDED
+    )
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.integration.howl_process import howl_env, run_howl_command
+from tests.servers.openai import Behaviour, FakeOpenAI
+from tests.servers.telegram import serve_asgi
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "replay"
 
@@ -136,3 +142,71 @@ async def test_score_reads_acceptable_set_labels(tmp_path: Path) -> None:
         "  miss inc-x: proposed rollout_undo(deployment=web), not acceptable "
         "(label: undo the rollout of api)",
     ]
+
+
+@pytest.fixture
+async def garbage_model() -> AsyncIterator[FakeOpenAI]:
+    """An OpenAI-compatible model on 127.0.0.1 that answers every request with garbage."""
+    fake = FakeOpenAI(default=Behaviour.garbage())
+    async with serve_asgi(fake.app()) as url:
+        fake.base_url = f"{url}/v1"
+        yield fake
+
+
+async def _replay_example(
+    tmp_path: Path, model: FakeOpenAI, *extra: str
+) -> tuple[str, str, list[dict[str, Any]], dict[str, Any]]:
+    env = howl_env(tmp_path, HOWL_LLM_BASE_URL=model.base_url, HOWL_LLM_MODEL="nemotron-test")
+    code, out, err = await run_howl_command(
+        "replay", str(EXAMPLES / "requests.jsonl"), "--out", "r.jsonl", "--report", "rep.json",
+        *extra, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    results = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    return out, err, results, json.loads((tmp_path / "rep.json").read_text())
+
+
+async def test_a_model_answering_garbage_is_blocked_and_counted_against_it(
+    tmp_path: Path, garbage_model: FakeOpenAI
+) -> None:
+    out, err, results, report = await _replay_example(tmp_path, garbage_model)
+    assert len(results) == 30
+    for result in results:
+        assert (result["provider"], result["blocked"], result["fallback_used"]) == ("", True, True)
+        assert result["model"] == "nemotron-test"
+        decision = result["output"]
+        assert decision["recommended_action"] is None
+        assert decision["requires_human_approval"] is True
+        assert "default (repair): invalid answer" in decision["blocked_reason"]
+        assert result["error"].startswith("all providers failed: default: invalid answer")
+    # one answer and its one repair per request, and nobody else asked
+    assert len(garbage_model.requests) == 60
+    assert (report["ok"], report["fallback"], report["blocked"], report["errors"]) == (0, 0, 30, 30)
+    assert report["providers"] == {"blocked": 30}
+    assert "with nemotron-test: the model answered 0, failed 30 of 30; answers: blocked 30;" in out
+    # not a terminal: progress is a line on stderr, at the start and at the end at least
+    assert err.splitlines()[0].startswith("replay: 0/30 done, model failed 0")
+    assert err.splitlines()[-1].startswith("replay: 30/30 done, model failed 30")
+
+
+async def test_with_fallback_the_engine_answers_and_every_result_says_so(
+    tmp_path: Path, garbage_model: FakeOpenAI
+) -> None:
+    out, _, results, report = await _replay_example(tmp_path, garbage_model, "--fallback")
+    for result in results:
+        assert (result["provider"], result["model"]) == ("embedded", "howl-rules-v1")
+        assert (result["fallback_used"], result["blocked"]) == (True, False)
+        assert result["error"].startswith("default: invalid answer")
+        assert result["attempts"][-1] == "embedded: ok"
+    assert (report["ok"], report["fallback"], report["blocked"], report["errors"]) == (0, 30, 0, 30)
+    assert report["providers"] == {"embedded": 30}
+    assert "the model answered 0, failed 30 of 30; answers: embedded 30;" in out
+
+
+async def test_fallback_is_for_replaying_not_scoring(tmp_path: Path) -> None:
+    code, _, err = await run_howl_command(
+        "replay", "score", "r.jsonl", "--labels", "l.jsonl", "--fallback",
+        env=_env(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 2
+    assert "--fallback are for replaying, not scoring" in err

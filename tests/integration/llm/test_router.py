@@ -57,6 +57,7 @@ async def make_router(clock: FakeClock) -> AsyncIterator[MakeRouter]:
         *,
         limits: dict[str, ProviderLimits] | None = None,
         routes: dict[Task, Route] | None = None,
+        fallback: bool = True,
         **fakes: tuple[FakeOpenAI, dict[str, Any]] | FakeOpenAI,
     ) -> Router:
         providers = []
@@ -67,7 +68,7 @@ async def make_router(clock: FakeClock) -> AsyncIterator[MakeRouter]:
                     name=name, base_url=fake.base_url, model=f"{name}-m", **options
                 )
             )
-        router = Router(providers, limits=limits, routes=routes, clock=clock)
+        router = Router(providers, limits=limits, routes=routes, clock=clock, fallback=fallback)
         made.append(router)
         return router
 
@@ -464,3 +465,20 @@ async def test_two_native_calls_are_refused(fake_llm: FakeOpenAI, make_router: M
     fake_llm.enqueue(two, Behaviour.tool_call("restart_deployment", GOOD_ARGS))
     done = await make_router(a=fake_llm).complete(pick_tool())
     assert done.attempts == ["a: invalid answer: expected one tool call, got 2", "a (repair): ok"]
+
+
+async def test_without_fallback_only_the_first_provider_answers(
+    llm_servers: StartServer, make_router: MakeRouter
+) -> None:
+    a, b = await llm_servers(), await llm_servers()
+    a.default = Behaviour.garbage()
+    b.default = Behaviour.json(APPROVE)
+    router = make_router(a=a, b=b, fallback=False)
+
+    done = await router.complete(review())
+
+    assert (done.fallback_used, done.provider) == (True, "")
+    assert [attempt.split(":")[0] for attempt in done.attempts] == ["a", "a (repair)"]
+    assert done.error is not None and done.error.startswith("all providers failed: a: invalid")
+    assert done.value.model_dump()["verdict"] == "reject"
+    assert len(a.requests) == 2 and b.requests == []

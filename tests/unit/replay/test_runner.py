@@ -71,7 +71,7 @@ def _requests(tmp_path: Path, n: int) -> list[ReplayRequest]:
 async def test_concurrency_is_bounded(tmp_path: Path, concurrency: int) -> None:
     completer = SlowCompleter()
     results = await run_replay(
-        _requests(tmp_path, 12), completer, concurrency=concurrency, model="m"
+        _requests(tmp_path, 12), completer, concurrency=concurrency, model="m", evaluated="fake"
     )
     assert len(results) == 12
     assert completer.max_in_flight == concurrency
@@ -79,7 +79,9 @@ async def test_concurrency_is_bounded(tmp_path: Path, concurrency: int) -> None:
 
 async def test_order_is_kept_and_fields_filled(tmp_path: Path) -> None:
     completer = SlowCompleter()
-    results = await run_replay(_requests(tmp_path, 6), completer, concurrency=6, model="m")
+    results = await run_replay(
+        _requests(tmp_path, 6), completer, concurrency=6, model="m", evaluated="fake"
+    )
     assert completer.seen != [f"Incident inc-{i}" for i in range(6)], "finished out of order"
     assert [r.incident_id for r in results] == [f"inc-{i}" for i in range(6)]
     ok = results[0]
@@ -87,15 +89,21 @@ async def test_order_is_kept_and_fields_filled(tmp_path: Path) -> None:
     assert (ok.provider, ok.model, ok.trace_complete) == ("fake", "fake-1", True)
     assert ok.usage == {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
     failed = results[3]
-    assert failed.fallback_used and failed.error == "all providers failed"
+    assert (failed.fallback_used, failed.blocked, failed.provider) == (True, True, "")
+    assert failed.error == "all providers failed"
     assert failed.output["requires_human_approval"] is True
     assert failed.model == "m", "the run's model names a fallback line"
 
 
 async def test_report_and_files(tmp_path: Path) -> None:
-    results = await run_replay(_requests(tmp_path, 5), SlowCompleter(), concurrency=2, model="m")
-    report = build_report(results, model="m")
-    assert (report.total, report.ok, report.fallback, report.errors) == (5, 4, 1, 1)
+    results = await run_replay(
+        _requests(tmp_path, 5), SlowCompleter(), concurrency=2, model="m", evaluated="fake"
+    )
+    report = build_report(results, model="m", evaluated="fake")
+    assert (report.total, report.ok, report.fallback, report.blocked, report.errors) == (
+        5, 4, 0, 1, 1
+    )  # fmt: skip
+    assert report.providers == {"fake": 4, "blocked": 1}
     assert [f.incident_id for f in report.failures] == ["inc-3"]
     assert report.latency_avg_s == pytest.approx((0.1 * 4 + 0.2) / 5)
     assert report.latency_p95_s == pytest.approx(0.2)
@@ -107,7 +115,8 @@ async def test_report_and_files(tmp_path: Path) -> None:
     assert [json.loads(line)["incident_id"] for line in lines] == [f"inc-{i}" for i in range(5)]
     expected_keys = {
         "run_id", "incident_id", "candidate_id", "output", "latency_s", "usage", "cost_usd",
-        "retry_used", "fallback_used", "trace_complete", "error", "provider", "model",
+        "retry_used", "fallback_used", "blocked", "trace_complete", "error", "provider",
+        "model", "attempts",
     }  # fmt: skip
     assert set(json.loads(lines[0])) == expected_keys
     assert json.loads((tmp_path / "report.json").read_text())["failures"][0]["incident_id"] == (
@@ -120,14 +129,18 @@ async def test_a_raising_completer_becomes_an_error_line(tmp_path: Path) -> None
         async def complete(self, request: ChatRequest) -> Completion:
             raise RuntimeError("boom")
 
-    (result,) = await run_replay(_requests(tmp_path, 1), Broken(), concurrency=1, model="m")
+    (result,) = await run_replay(
+        _requests(tmp_path, 1), Broken(), concurrency=1, model="m", evaluated="fake"
+    )
     assert result.error == "RuntimeError: boom"
     assert result.output == {} and not result.trace_complete
 
 
 async def test_embedded_engine_through_the_router(tmp_path: Path) -> None:
     completer = build_router(load_settings(_env_file=None, HOWL_LLM_BASE_URL=""), {})
-    (result,) = await run_replay(_requests(tmp_path, 1), completer, concurrency=1, model="m")
+    (result,) = await run_replay(
+        _requests(tmp_path, 1), completer, concurrency=1, model="m", evaluated="embedded"
+    )
     await completer.aclose()
     assert result.error is None and result.provider == "embedded"
     assert result.output["recommended_action"]["tool"] == "rollback_deployment"
@@ -136,4 +149,57 @@ async def test_embedded_engine_through_the_router(tmp_path: Path) -> None:
 
 async def test_concurrency_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        await run_replay(_requests(tmp_path, 1), SlowCompleter(), concurrency=0, model="m")
+        await run_replay(
+            _requests(tmp_path, 1), SlowCompleter(), concurrency=0, model="m", evaluated="fake"
+        )
+
+
+class OtherAnswers:
+    """The evaluated provider failed twice and the next one in the chain answered."""
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        return Completion(
+            value=DecisionDraft(
+                risk_level=RiskLevel.HIGH,
+                requires_human_approval=True,
+                confidence=0.5,
+                diagnosis="d",
+                summary="s",
+            ),
+            provider="embedded",
+            model="howl-rules-v1",
+            attempts=[
+                "default: invalid answer: not JSON",
+                "default (repair): invalid answer: not JSON",
+                "embedded: ok",
+            ],
+        )
+
+
+async def test_an_answer_from_another_provider_is_a_failure_of_the_evaluated_one(
+    tmp_path: Path,
+) -> None:
+    (result,) = await run_replay(
+        _requests(tmp_path, 1), OtherAnswers(), concurrency=1, model="m", evaluated="default"
+    )
+    assert (result.provider, result.model) == ("embedded", "howl-rules-v1")
+    assert (result.fallback_used, result.blocked, result.ok) == (True, False, False)
+    assert result.error == (
+        "default: invalid answer: not JSON; default (repair): invalid answer: not JSON"
+    )
+    report = build_report([result], model="m", evaluated="default")
+    assert (report.ok, report.fallback, report.blocked, report.errors) == (0, 1, 0, 1)
+    assert report.providers == {"embedded": 1}
+
+
+async def test_each_result_is_seen_as_it_arrives(tmp_path: Path) -> None:
+    seen: list[str] = []
+    await run_replay(
+        _requests(tmp_path, 3),
+        SlowCompleter(),
+        concurrency=3,
+        model="m",
+        evaluated="fake",
+        on_result=lambda r: seen.append(r.incident_id),
+    )
+    assert sorted(seen) == ["inc-0", "inc-1", "inc-2"]
