@@ -40,16 +40,32 @@ from telegram.error import (
 
 from bot.render.digest import render_digest
 from bot.telegram_limits import GLOBAL, SlidingBudget, chat_window
-from core.messages import Keyboard, OutboundKind, OutboundMessage, Priority, Rendered
+from core.messages import (
+    DIGEST_KEY_PREFIX,
+    Keyboard,
+    OutboundKind,
+    OutboundMessage,
+    Priority,
+    Rendered,
+)
 from core.ports import Clock, DeliveryQueue, StormDigests
 
 log = structlog.get_logger(__name__)
 
+#: slots of a chat's window an announcement (a new card, a digest) leaves free for replies
+ANNOUNCE_HEADROOM = 2
+#: slots edits and bulk traffic leave free for replies and announcements
 BULK_HEADROOM = 3
-#: new cards may use at most this share of a chat's window one by one; past it they fold
-#: into a storm digest, and the rest of the window is left for the digest, its edits,
-#: card updates and replies
-NEW_CARD_SHARE = 0.5
+#: a new card waits at most this long for its chat's budget; when more wait than can go
+#: in that time, the rest fold into a storm digest. The contract gives a new incident
+#: 60 s to be announced: this leaves room for the publisher and the digest itself.
+ANNOUNCE_WITHIN_S = 45.0
+#: while a storm lasts, own cards leave this many announcement slots for its digests
+DIGEST_RESERVE = 3
+#: a chat that folded nothing for this long is calm again: folded cards may unfold
+STORM_CALM_S = 20.0
+#: how often a chat with folded cards is checked for room to give them their own message
+UNFOLD_EVERY_S = 1.0
 #: an edit of a message waits this long after the previous delivery of the same card
 #: (pending edits merge meanwhile), so a digest growing card by card costs a few edits
 EDIT_SPACING_S = 1.0
@@ -69,15 +85,26 @@ class _NoMetrics:
 def headroom(priority: int) -> int:
     """Slots of a chat's window a delivery must leave free for more urgent traffic.
 
-    A person's reply may use every slot, a card update all but one, a new card
-    or bulk message all but three, so `/status` in a storm answers at once.
+    A person's reply may use every slot, an announcement (a new card, a digest)
+    all but two, an edit or bulk message all but three: `/status` in a storm
+    answers at once, and edits never take the slot a new incident needs.
 
-    >>> headroom(Priority.REPLY), headroom(Priority.CARD_UPDATE), headroom(Priority.CARD_NEW)
-    (0, 1, 3)
+    >>> headroom(Priority.REPLY), headroom(Priority.CARD_NEW), headroom(Priority.CARD_UPDATE)
+    (0, 2, 3)
     """
     if priority <= Priority.REPLY:
         return 0
-    return 1 if priority <= Priority.CARD_UPDATE else BULK_HEADROOM
+    return ANNOUNCE_HEADROOM if Priority.announces(priority) else BULK_HEADROOM
+
+
+def _is_new_card(item: OutboundMessage) -> bool:
+    """A card's first send (not a digest's): what a storm folds."""
+    return (
+        item.kind == OutboundKind.SEND
+        and item.card_key is not None
+        and not item.card_key.startswith(DIGEST_KEY_PREFIX)
+        and Priority.announces(item.priority)
+    )
 
 
 def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -130,6 +157,10 @@ class DeliveryWorker:
         self._global = SlidingBudget(GLOBAL)
         self._chats: dict[int, SlidingBudget] = {}
         self._busy: set[int] = set()
+        #: chats with cards that show only as digest lines, and when to look at each next
+        self._folded_chats: set[int] = set()
+        self._next_unfold: dict[int, float] = {}
+        self._last_fold: dict[int, float] = {}
         #: card key -> when its last delivery started (monotonic); paces edits of one message
         self._last_card_delivery: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,6 +173,7 @@ class DeliveryWorker:
     async def start(self) -> None:
         recovered = await self._outbox.recover()
         await self._seed_budgets()
+        self._folded_chats.update(await self._digests.folded_chats())
         self._outbox.subscribe(self.wake)
         self._runner = asyncio.create_task(self._run(), name="howl-delivery")
         log.info("delivery_started", recovered=recovered)
@@ -197,7 +229,7 @@ class DeliveryWorker:
     async def _pump(self) -> float:
         """Start every delivery that may go now; return how long to sleep."""
         due = await self._outbox.due(now=self._clock.now(), limit=500)
-        if await self._fold_storms(due):
+        if await self._plan_storms(due):
             due = await self._outbox.due(now=self._clock.now(), limit=500)
         wait = self._poll
         for item in due:
@@ -226,29 +258,59 @@ class DeliveryWorker:
             spacing = self._last_card_delivery[item.card_key] + EDIT_SPACING_S - now
         return max(chat_wait, global_wait, spacing)
 
-    async def _fold_storms(self, due: Sequence[OutboundMessage]) -> bool:
-        """Fold a chat's waiting new cards into a digest when they cannot all go now."""
-        chats = {
-            item.chat_id
-            for item in due
-            if item.kind == OutboundKind.SEND
-            and item.card_key
-            and item.priority >= Priority.CARD_NEW
-        }
-        folded = 0
+    async def _plan_storms(self, due: Sequence[OutboundMessage]) -> bool:
+        """Fold new cards a chat cannot announce in time; unfold them once it can.
+
+        Returns whether anything was folded or unfolded (the due list changed).
+        """
         now = self._mono()
-        for chat_id in chats:
-            budget = self._budget(chat_id)
-            reserved = max(
-                BULK_HEADROOM, budget.window.count - int(budget.window.count * NEW_CARD_SHARE)
-            )
-            fits_now = max(budget.remaining(now) - reserved, 0)
+        storming = {item.chat_id for item in due if _is_new_card(item)}
+        changed = False
+        for chat_id in storming:
+            # own cards never take the slots kept for digests: the last one outside a
+            # storm, DIGEST_RESERVE while one lasts, so its later folds still go at once
+            room = self._announce_capacity(chat_id, now) - self._digest_slots(chat_id, now)
             waiting = await self._digests.pending_new_cards(chat_id)
-            if waiting > fits_now:
-                count = await self._digests.fold_new_cards(chat_id)
-                log.info("storm_folded", chat_id=chat_id, cards=count, fits_now=fits_now)
-                folded += count
-        return folded > 0
+            if waiting > room:
+                keep = max(room, 0)
+                count = await self._digests.fold_new_cards(chat_id, keep=keep)
+                log.info("storm_folded", chat_id=chat_id, cards=count, kept=keep)
+                self._folded_chats.add(chat_id)
+                self._last_fold[chat_id] = now
+                changed = changed or count > 0
+        for chat_id in sorted(self._folded_chats - storming):
+            changed = await self._unfold(chat_id, now) or changed
+        return changed
+
+    def _digest_slots(self, chat_id: int, now: float) -> int:
+        """Announcement slots kept for digests in this chat."""
+        last = self._last_fold.get(chat_id)
+        storming = last is not None and now - last < STORM_CALM_S
+        return DIGEST_RESERVE if storming else 1
+
+    async def _unfold(self, chat_id: int, now: float) -> bool:
+        """After the storm: cards that show only as a digest line get their own message."""
+        calm_since = self._last_fold.get(chat_id, float("-inf")) + STORM_CALM_S
+        if max(self._next_unfold.get(chat_id, 0.0), calm_since) > now:
+            return False
+        self._next_unfold[chat_id] = now + UNFOLD_EVERY_S
+        if await self._digests.pending_new_cards(chat_id):
+            return False  # new cards still wait: the storm is not over
+        room = self._announce_capacity(chat_id, now) - DIGEST_RESERVE
+        if room <= 0:
+            return False
+        count = await self._digests.unfold(chat_id, limit=room)
+        if count < room:
+            self._folded_chats.discard(chat_id)
+        if count:
+            log.info("storm_unfolded", chat_id=chat_id, cards=count)
+        return count > 0
+
+    def _announce_capacity(self, chat_id: int, now: float) -> int:
+        """New cards this chat can still announce within `ANNOUNCE_WITHIN_S`."""
+        return self._budget(chat_id).capacity(
+            now, within=ANNOUNCE_WITHIN_S, keep_free=headroom(Priority.CARD_NEW)
+        )
 
     def _launch(self, item: OutboundMessage) -> None:
         now = self._mono()

@@ -71,6 +71,20 @@ class SlidingBudget:
         self._expire(now)
         return self.window.count - len(self._times)
 
+    def capacity(self, now: float, *, within: float, keep_free: int = 0) -> int:
+        """How many more deliveries fit between now and `within` seconds from now,
+        leaving `keep_free` slots of the window free.
+
+        >>> budget = SlidingBudget(Window(20, 60.0))
+        >>> for t in (0.0, 30.0, 50.0): budget.record(t)
+        >>> budget.capacity(55.0, within=0.0), budget.capacity(55.0, within=20.0, keep_free=2)
+        (17, 16)
+        """
+        self._expire(now)
+        horizon = now + min(within, self.window.seconds) - self.window.seconds
+        still_counted = sum(1 for t in self._times if t > horizon)
+        return max(self.window.count - keep_free - still_counted, 0)
+
     def record(self, now: float) -> None:
         self._times.append(now)
 

@@ -12,16 +12,27 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: card keys of storm digests (the outbox makes them; the delivery worker tells them apart)
+DIGEST_KEY_PREFIX = "digest:"
+
 
 class Priority(IntEnum):
-    """Lower goes first: a person waiting on an answer beats bulk traffic."""
+    """Lower goes first: a person waiting on an answer beats bulk traffic, and a new
+    incident's announcement beats an edit of a known one (an edit notifies nobody)."""
 
     REPLY = 0
+    #: the first card of a critical incident, or a digest announcing one
+    URGENT = 2
     #: a storm digest: how new incidents become visible when cards cannot all go
     DIGEST = 5
-    CARD_UPDATE = 10
-    CARD_NEW = 20
+    CARD_NEW = 10
+    CARD_UPDATE = 20
     BULK = 30
+
+    @classmethod
+    def announces(cls, priority: int) -> bool:
+        """Whether a delivery at this priority announces something new (not a reply or an edit)."""
+        return cls.REPLY < priority < cls.CARD_UPDATE
 
 
 class Button(BaseModel):
@@ -80,6 +91,9 @@ class Card(BaseModel):
     content: Rendered
     #: a new card's priority; updates to an already posted card use CARD_UPDATE
     priority: int = Priority.CARD_NEW
+    #: its subject needs nobody any more (a resolved incident): after a storm a card
+    #: that only shows as a digest line gets its own message unless it is closed
+    closed: bool = False
     #: one HTML line naming the subject (with its severity): what a storm digest
     #: shows instead of the whole card when the chat has no budget for every card
     digest_line: str | None = None

@@ -117,12 +117,23 @@ class DeliveryQueue(Protocol):
 
 
 class StormDigests(Protocol):
-    """How the delivery worker folds new cards a chat cannot take into digests."""
+    """How the delivery worker folds new cards a chat cannot take into digests, and
+    gives them their own message once the chat has room again."""
 
     async def pending_new_cards(self, chat_id: int) -> int:
         """How many first sends of cards wait for this chat."""
         ...
 
-    async def fold_new_cards(self, chat_id: int) -> int:
-        """Fold the chat's waiting first sends into digests; returns how many were folded."""
+    async def fold_new_cards(self, chat_id: int, *, keep: int = 0) -> int:
+        """Fold the chat's waiting first sends into digests, all but the `keep` most urgent;
+        returns how many were folded."""
+        ...
+
+    async def unfold(self, chat_id: int, *, limit: int) -> int:
+        """Up to `limit` cards that show only as a digest line (subject still open) get
+        their own message again; returns how many."""
+        ...
+
+    async def folded_chats(self) -> list[int]:
+        """Chats with folded cards still owed a message of their own."""
         ...

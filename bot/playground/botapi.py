@@ -99,6 +99,18 @@ class ChatState:
     notices: list[JSON] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One text the bot put in a chat: a new message or an edit of one (for tests to
+    check what people were notified of: Telegram notifies nobody of an edit)."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    at: float
+    text: str
+
+
 @dataclass
 class Stats:
     calls: dict[str, int] = field(default_factory=dict)
@@ -133,6 +145,8 @@ class BotApiEmulator:
         self.users: dict[int, JSON] = {}
         self.commands: list[JSON] = []
         self.stats = Stats()
+        #: every sendMessage and editMessageText that went through, in order
+        self.postings: list[Posting] = []
         #: methods answering 500 while an outage is simulated ("*" = all but getUpdates)
         self.outage: set[str] = set()
         self._updates: list[JSON] = []
@@ -371,6 +385,7 @@ class BotApiEmulator:
             raise bad_request("message to be replied not found")
         message = self._store(state, sender=self.bot, text=plain, html=source, markup=markup)
         message.reply_to = reply_to
+        self._posted("sendMessage", message)
         await self._bump()
         return message.to_api()
 
@@ -385,8 +400,15 @@ class BotApiEmulator:
             )
         message.html, message.text, message.reply_markup = source, plain, markup
         message.edit_date = int(time.time())
+        self._posted("editMessageText", message)
         await self._bump()
         return message.to_api()
+
+    def _posted(self, method: str, message: StoredMessage) -> None:
+        chat_id = int(message.chat["id"])
+        self.postings.append(
+            Posting(method, chat_id, message.message_id, self.clock(), message.text)
+        )
 
     async def _m_editMessageReplyMarkup(self, params: JSON) -> JSON:
         message = self._editable(params, "message to edit not found")

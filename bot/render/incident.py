@@ -13,6 +13,7 @@ import structlog
 
 from bot.keyboards import CallbackCodec, incident_keyboard
 from bot.render.alerts import Shared, apart, urls_of
+from bot.render.digest import digest_line
 from bot.render.html import esc, fit_lines, link, truncate
 from core.alerting.models import (
     Alert,
@@ -251,5 +252,5 @@ def incident_card(
         chat_id=chat_id,
         content=content,
         priority=Priority.CARD_NEW,
-        digest_line=headline(view.incident),
+        digest_line=digest_line(view, headline),
     )

@@ -10,7 +10,8 @@ Two promises about time, whatever a storm does:
   before its card is queued: the pause between flushes is measured from when
   the last flush started, never scaled by how long it took;
 - a new incident's first card is queued before updates of known incidents
-  (and the most severe first), even when many updates are owed.
+  (and the most severe first), even when many updates are owed; a critical
+  incident's first card is marked urgent, so it goes before other new cards.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 
+from core.alerting.models import Incident, Severity
 from core.alerting.ports import CardMaker, IncidentStore, OwedCard, PublishedCard
-from core.messages import Card
+from core.messages import Card, Priority
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +39,14 @@ SETTLE_S = 0.3
 EVERY_S = 1.0
 #: after a failure (database busy or down), wait before trying the same cards again
 RETRY_AFTER_S = 2.0
+
+
+def announced(card: Card, incident: Incident) -> Card:
+    """How urgently the card's first send goes, and whether its subject is closed:
+    decided here, from the incident, whatever the renderer set."""
+    urgent = incident.severity is Severity.CRITICAL
+    priority = Priority.URGENT if urgent else Priority.CARD_NEW
+    return card.model_copy(update={"priority": priority, "closed": not incident.is_open})
 
 
 def pause_before_flush(
@@ -136,10 +146,11 @@ class CardPublisher:
         # One card that cannot be rendered must not hold back every other card
         # forever: it is logged and skipped (the card maker should have a fallback).
         try:
-            return self._cards(owed.view)
+            card = self._cards(owed.view)
         except Exception:
             log.exception("card_render_failed", incident_id=owed.incident_id)
             return None
+        return None if card is None else announced(card, owed.view.incident)
 
     async def _run(self) -> None:
         while True:

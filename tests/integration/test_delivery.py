@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryWorker
-from core.messages import Card, Rendered
+from core.messages import Card, Priority, Rendered
 from core.ports import SystemClock
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
@@ -169,3 +169,70 @@ async def test_a_storm_is_folded_into_a_digest_without_429(pipeline: Pipeline) -
     assert emulator.stats.too_many_requests == 0
     assert len(emulator.bot_messages(ONCALL)) <= 20, "within one group's minute budget"
     assert any("Alert storm" in m.text for m in emulator.bot_messages(ONCALL))
+
+
+async def test_after_fifteen_replies_a_new_critical_incident_is_a_message_of_its_own(
+    pipeline: Pipeline,
+) -> None:
+    emulator = pipeline.world.emulator
+    worker = pipeline.worker()
+    await worker.start()
+    try:
+        for n in range(15):
+            await pipeline.outbox.queue.reply(ONCALL, Rendered(text=f"answer {n}"))
+        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 15, timeout=20)
+        critical = card("incident:1", "🔴 PaymentsDown", line="🔴 #1 PaymentsDown · prod")
+        urgent = critical.model_copy(update={"priority": Priority.URGENT})
+        await pipeline.outbox.cards.put_card(urgent)
+        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 16, timeout=20)
+    finally:
+        await worker.stop()
+    [posting] = [p for p in emulator.postings if "PaymentsDown" in p.text]
+    assert (posting.method, posting.text) == ("sendMessage", "🔴 PaymentsDown"), "not folded"
+    assert emulator.stats.too_many_requests == 0
+
+
+async def test_after_the_storm_open_folded_incidents_get_their_own_card(
+    pipeline: Pipeline,
+) -> None:
+    emulator = pipeline.world.emulator
+    # The worker plans on a clock we move: Telegram's limits are kept by its plan
+    # (at most 20 sends per minute of that clock), not by the emulator's real time.
+    emulator.enforce_limits = False
+    now = [0.0]
+    worker = DeliveryWorker(
+        pipeline.outbox.queue,
+        pipeline.outbox.digests,
+        pipeline.bot,
+        clock=SystemClock(),
+        monotonic=lambda: now[0],
+        poll_s=0.1,
+    )
+
+    def own_cards() -> set[int]:
+        texts = {m.text for m in emulator.bot_messages(ONCALL)}
+        return {n for n in range(30) if f"card {n}" in texts}
+
+    await worker.start()
+    try:
+        for n in range(30):
+            await pipeline.outbox.cards.put_card(card(f"incident:{n}", f"card {n}", line=f"L{n}"))
+        await wait_for(lambda: any("Alert storm" in m.text for m in emulator.bot_messages(ONCALL)))
+        folded = sorted(set(range(30)) - own_cards())
+        assert folded, "a storm of 30 in one minute folds"
+        gone = card(f"incident:{folded[0]}", "resolved", line=f"L{folded[0]} resolved")
+        await pipeline.outbox.cards.put_card(gone.model_copy(update={"closed": True}))
+        for _ in range(20):  # quiet minutes go by until every open one has its card
+            if own_cards() >= set(folded[1:]):
+                break
+            now[0] += 61.0
+            worker.wake()
+            await asyncio.sleep(0.5)
+        assert own_cards() >= set(folded[1:]), "every open folded incident got its own card"
+    finally:
+        await worker.stop()
+    assert folded[0] not in own_cards(), "a resolved incident stays a digest line"
+    digest = next(m.text for m in emulator.bot_messages(ONCALL) if "Alert storm" in m.text)
+    assert f"L{folded[0]} resolved" in digest, "the line follows its incident's state"
+    sends = [p.at for p in emulator.postings if p.method == "sendMessage"]
+    assert len(sends) == 30, "29 cards of their own and one digest"

@@ -36,6 +36,7 @@ def showing(card: Card) -> Showing:
         text=card.content.text,
         keyboard=keyboard,
         digest_line=card.digest_line,
+        closed=card.closed,
     )
 
 
@@ -90,9 +91,8 @@ async def resolve_edit(session: AsyncSession, row: OutboxRow) -> bool:
     """Point a card edit at the card's message; False when the edit is moot."""
     assert row.card_key is not None
     card = await session.get(CardRow, row.card_key)
-    if card is None or card.digest_key is not None:
-        # The card is gone, or now lives as a digest line: nothing to edit.
-        row.status, row.last_error = DEAD, "the card no longer has a message of its own"
+    if card is None:
+        row.status, row.last_error = DEAD, "the card no longer exists"
         return False
     row.message_id = card.message_id
     if card.message_id is None:

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import OutboundKind, Priority
 from storage.repositories.outbox.rows import (
+    FOLDED,
     PENDING,
     SENDING,
+    SETTLED,
     content_hash,
     new_row,
     queued_for,
@@ -38,6 +40,7 @@ class Showing:
     text: str = ""
     keyboard: Any = None
     digest_line: str | None = None
+    closed: bool = False
 
 
 async def converge(session: AsyncSession, target: Showing, *, now: datetime) -> bool:
@@ -45,8 +48,9 @@ async def converge(session: AsyncSession, target: Showing, *, now: datetime) -> 
 
     While a send or edit of the card is still pending, the newer content
     replaces the queued one instead of queueing another delivery, so a
-    flapping alert costs one message, not one per flap. Returns whether
-    anything changed.
+    flapping alert costs one message, not one per flap. A card listed in a
+    storm digest also keeps its line there in step. Returns whether anything
+    changed.
     """
     row = await session.get(CardRow, target.key, with_for_update=True)
     if row is not None and row.content_hash == target.fingerprint:
@@ -65,32 +69,44 @@ async def converge(session: AsyncSession, target: Showing, *, now: datetime) -> 
         session.add(_delivery(target, OutboundKind.SEND, now=now))
         return True
     row.content_hash, row.updated_at = target.fingerprint, now
-    if row.digest_key is not None:
-        # Folded into a storm digest: the card shows as its line there.
-        if row.digest_line != target.digest_line:
-            row.digest_line = target.digest_line
-            await refresh_digest(session, row.digest_key, chat_id=row.chat_id, now=now)
-        return True
+    if row.digest_key is not None and row.digest_line != target.digest_line:
+        row.digest_line = target.digest_line
+        await refresh_digest(session, row.digest_key, chat_id=row.chat_id, now=now)
     row.digest_line = target.digest_line
+    if held := await _held_send(session, target.key):
+        # Only a digest line for now: keep the latest content for its own message later.
+        held.text, held.keyboard = target.text, target.keyboard
+        held.status = SETTLED if target.closed else FOLDED
+        held.priority = min(held.priority, target.priority)
+        return True
     queued = await queued_for(session, target.key)
     wanted = OutboundKind.SEND if row.message_id is None else OutboundKind.EDIT
     same = [q for q in queued if q.status == PENDING and q.kind == wanted.value]
     if same:
         same[-1].text, same[-1].keyboard = target.text, target.keyboard
+        if wanted is OutboundKind.SEND:  # an escalation makes the waiting send more urgent
+            same[-1].priority = min(same[-1].priority, target.priority)
         return True
     sending = any(q.status == SENDING and q.kind == OutboundKind.SEND for q in queued)
     # A send in flight will give the card its message id: queue an edit of it.
     kind = OutboundKind.EDIT if sending else wanted
-    session.add(_delivery(target, kind, now=now, update=True))
+    session.add(_delivery(target, kind, now=now))
     return True
 
 
-def _delivery(
-    target: Showing, kind: OutboundKind, *, now: datetime, update: bool = False
-) -> OutboxRow:
-    priority = target.priority
-    if update and kind == OutboundKind.EDIT:
-        priority = min(target.priority, Priority.CARD_UPDATE)
+async def _held_send(session: AsyncSession, key: str) -> OutboxRow | None:
+    """The card's first send, held back while the card shows only as a digest line."""
+    return await session.scalar(
+        select(OutboxRow)
+        .where(OutboxRow.card_key == key, OutboxRow.status.in_((FOLDED, SETTLED)))
+        .order_by(OutboxRow.id.desc())
+        .limit(1)
+    )
+
+
+def _delivery(target: Showing, kind: OutboundKind, *, now: datetime) -> OutboxRow:
+    # an edit notifies nobody: it never goes before a new card's announcement
+    priority = Priority.CARD_UPDATE if kind == OutboundKind.EDIT else target.priority
     return new_row(
         now,
         target.chat_id,
@@ -103,19 +119,34 @@ def _delivery(
 
 
 async def digest_lines(session: AsyncSession, key: str) -> Sequence[str]:
-    """The lines a digest lists, in the order its incidents were folded into it."""
+    """The lines a digest lists: the most urgent first, then in the order they came."""
+    members = select(CardRow.key).where(CardRow.digest_key == key)
+    first_sends = (
+        select(OutboxRow.card_key, func.min(OutboxRow.priority).label("priority"))
+        .where(OutboxRow.card_key.in_(members), OutboxRow.kind == OutboundKind.SEND.value)
+        .group_by(OutboxRow.card_key)
+        .subquery()
+    )
     lines = await session.scalars(
         select(CardRow.digest_line)
+        .outerjoin(first_sends, first_sends.c.card_key == CardRow.key)
         .where(CardRow.digest_key == key)
-        .order_by(CardRow.created_at, CardRow.key)
+        .order_by(
+            func.coalesce(first_sends.c.priority, Priority.BULK), CardRow.created_at, CardRow.key
+        )
     )
     return [line or "" for line in lines.all()]
 
 
-async def refresh_digest(session: AsyncSession, key: str, *, chat_id: int, now: datetime) -> None:
+async def refresh_digest(
+    session: AsyncSession,
+    key: str,
+    *,
+    chat_id: int,
+    now: datetime,
+    priority: int = Priority.DIGEST,
+) -> None:
     """The digest's lines changed: queue its send or edit (the text is rendered at delivery)."""
     lines = await digest_lines(session, key)
-    target = Showing(
-        key=key, chat_id=chat_id, fingerprint=content_hash(lines), priority=Priority.DIGEST
-    )
+    target = Showing(key=key, chat_id=chat_id, fingerprint=content_hash(lines), priority=priority)
     await converge(session, target, now=now)

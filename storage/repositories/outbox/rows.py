@@ -11,15 +11,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.messages import Keyboard, OutboundKind, OutboundMessage
+from core.messages import DIGEST_KEY_PREFIX, Keyboard, OutboundKind, OutboundMessage
 from core.ports import Clock
 from storage.tables import OutboxRow
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-#: a card's first send that a storm digest stands in for (see digests.py)
-FOLDED = "folded"
+#: a card's first send that a storm digest stands in for, owed once the chat has room
+#: (see digests.py); SETTLED: the same for a card whose subject closed meanwhile,
+#: which stays a digest line
+FOLDED, SETTLED = "folded", "settled"
 #: card keys of storm digests; their text is rendered by the bot at delivery time
-DIGEST_PREFIX = "digest:"
+DIGEST_PREFIX = DIGEST_KEY_PREFIX
 
 
 def is_digest(card_key: str | None) -> bool:

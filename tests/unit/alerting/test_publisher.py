@@ -13,7 +13,7 @@ from core.alerting.models import Actor, IncidentView, Severity
 from core.alerting.ports import PublishedCard, PublishResult
 from core.alerting.publisher import BATCH, CardPublisher
 from core.alerting.service import IncidentService
-from core.messages import Card
+from core.messages import Card, Priority
 from tests.unit.alerting.fakes import FakeClock, FakeIncidentStore, firing
 
 HTTP = Actor(id="http", name="Alertmanager")
@@ -284,3 +284,21 @@ async def test_a_critical_first_card_goes_before_other_first_cards() -> None:
     publisher.poke([*warnings.incidents, *urgent.incidents])
     await publisher.flush()
     assert cards.rendered[0] == urgent.incidents[0]
+
+
+async def test_core_decides_how_urgent_a_card_is_and_whether_it_is_closed() -> None:
+    store, cards = FakeIncidentStore(), Cards()
+    service = IncidentService(store, FakeClock())
+    critical = firing("c", "payments").model_copy(update={"severity": Severity.CRITICAL})
+    await service.ingest([critical, firing("w", "quiet")], actor=HTTP)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    publisher.poke([1, 2])
+    await publisher.flush()
+    await service.act(2, Command.RESOLVE, actor=Actor(id="tg:1", name="Alice"))
+    publisher.poke([2])
+    await publisher.flush()
+    assert [(i, c.priority, c.closed) for i, c in store.cards] == [
+        (1, Priority.URGENT, False),
+        (2, Priority.CARD_NEW, False),
+        (2, Priority.CARD_NEW, True),
+    ]

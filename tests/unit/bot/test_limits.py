@@ -22,13 +22,28 @@ def test_window_slides() -> None:
     assert budget.remaining(60.5) == 1
 
 
-def test_headroom_keeps_slots_for_people() -> None:
+def test_headroom_keeps_slots_for_people_then_announcements() -> None:
     budget = SlidingBudget(Window(20, 60.0))
     for _ in range(17):
         budget.record(0.0)
+    # 17 of 20 used: an edit must leave 3 free, a new card or digest 2, a reply none
+    assert budget.wait(1.0, keep_free=headroom(Priority.CARD_UPDATE)) > 0
+    assert budget.wait(1.0, keep_free=headroom(Priority.CARD_NEW)) == 0
+    assert budget.wait(1.0, keep_free=headroom(Priority.URGENT)) == 0
+    assert budget.wait(1.0, keep_free=headroom(Priority.DIGEST)) == 0
+    budget.record(1.0)
     assert budget.wait(1.0, keep_free=headroom(Priority.CARD_NEW)) > 0
-    assert budget.wait(1.0, keep_free=headroom(Priority.CARD_UPDATE)) == 0
     assert budget.wait(1.0, keep_free=headroom(Priority.REPLY)) == 0
+
+
+def test_capacity_counts_what_frees_up_within_the_horizon() -> None:
+    budget = SlidingBudget(Window(20, 60.0))
+    for second in range(15):  # fifteen replies in the last minute
+        budget.record(float(second))
+    assert budget.capacity(20.0, within=0.0, keep_free=2) == 3
+    # by t=65 the first six (t=0..5) have aged out: six more fit
+    assert budget.capacity(20.0, within=45.0, keep_free=2) == 3 + 6
+    assert budget.capacity(20.0, within=60.0, keep_free=2) == 18
 
 
 def test_block_until_after_a_429() -> None:

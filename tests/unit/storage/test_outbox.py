@@ -171,3 +171,112 @@ async def test_an_edit_waits_while_the_first_send_is_pending(outbox: SqlOutbox) 
     [edit] = await outbox.queue.due(now=datetime(2099, 1, 1, tzinfo=UTC), limit=10)
     claimed = await outbox.queue.claim(edit.id)
     assert claimed is not None and claimed.kind == OutboundKind.EDIT and claimed.message_id is None
+
+
+def urgent(key: str, text: str, *, line: str) -> Card:
+    return card(key, text, line=line).model_copy(update={"priority": Priority.URGENT})
+
+
+async def send_all(outbox: SqlOutbox, *, first_id: int = 100) -> list[str]:
+    """Deliver everything due as the worker would; returns the card keys sent or edited."""
+    done: list[str] = []
+    for n, item in enumerate(await outbox.queue.due(now=FAR, limit=100)):
+        claimed = await outbox.queue.claim(item.id)
+        assert claimed is not None
+        message_id = claimed.message_id or first_id + n
+        await outbox.queue.mark_sent(item.id, message_id=message_id, at=outbox_clock(outbox).now())
+        done.append(f"{claimed.kind.value} {claimed.card_key}")
+    return done
+
+
+def outbox_clock(outbox: SqlOutbox) -> FakeClock:
+    clock = outbox.queue._clock
+    assert isinstance(clock, FakeClock)
+    return clock
+
+
+FAR = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+async def test_a_new_card_goes_before_edits_and_urgent_before_new(outbox: SqlOutbox) -> None:
+    await outbox.cards.put_card(card("incident:1", "v1"))
+    await send_all(outbox)
+    await outbox.cards.put_card(card("incident:1", "v2"))  # an edit of a posted card
+    await outbox.cards.put_card(card("incident:2", "new"))
+    await outbox.cards.put_card(urgent("incident:3", "critical", line="c"))
+    assert [(kind, key) for kind, key, _ in await due(outbox)] == [
+        ("send", "incident:3"),
+        ("send", "incident:2"),
+        ("edit", "incident:1"),
+    ]
+
+
+async def test_a_fold_keeps_the_most_urgent_cards_and_lists_urgent_lines_first(
+    outbox: SqlOutbox,
+) -> None:
+    for n in range(4):
+        await outbox.cards.put_card(card(f"incident:{n}", f"card {n}", line=f"line {n}"))
+    await outbox.cards.put_card(urgent("incident:9", "card 9", line="line 9"))
+    assert await outbox.digests.fold_new_cards(-1, keep=2) == 3
+    kept = [key for _, key, _ in await due(outbox) if not key.startswith("digest:")]
+    assert kept == ["incident:9", "incident:0"], "the critical one and the oldest keep cards"
+    await outbox.cards.put_card(urgent("incident:8", "card 8", line="line 8"))
+    await outbox.cards.put_card(card("incident:7", "card 7", line="line 7"))
+    assert await outbox.digests.fold_new_cards(-1) == 4
+    [(_, digest, text)] = await due(outbox)
+    assert digest.startswith("digest:")
+    # the critical ones first (then by arrival; the fake clock stands still, so by key)
+    assert text.splitlines() == [f"line {n}" for n in (8, 9, 0, 1, 2, 3, 7)]
+    [item] = await outbox.queue.due(now=FAR, limit=10)
+    assert item.priority == Priority.URGENT, "a digest naming a critical incident is urgent"
+
+
+async def test_a_digest_gains_lines_only_until_it_is_sent(outbox: SqlOutbox) -> None:
+    clock = outbox_clock(outbox)
+    for n in range(2):
+        await outbox.cards.put_card(card(f"incident:{n}", f"card {n}", line=f"line {n}"))
+    await outbox.digests.fold_new_cards(-1)
+    await outbox.cards.put_card(card("incident:2", "card 2", line="line 2"))
+    await outbox.digests.fold_new_cards(-1)  # the digest is still waiting: it joins
+    [(_, first, text)] = await due(outbox)
+    assert text.splitlines() == ["line 0", "line 1", "line 2"]
+    [item] = await outbox.queue.due(now=FAR, limit=10)
+    await outbox.queue.claim(item.id)  # on its way: too late to join
+
+    clock.at += timedelta(seconds=1)
+    await outbox.cards.put_card(card("incident:3", "card 3", line="line 3"))
+    await outbox.digests.fold_new_cards(-1)
+    [(kind, key, text)] = await due(outbox)
+    assert kind == "send" and key != first, "a new digest message, not an edit of the first"
+    assert text.splitlines() == ["line 3"]
+    await outbox.queue.mark_sent(item.id, message_id=7, at=clock.now())
+    assert [k for k, _, _ in await due(outbox)] == ["send"], "the first digest is not edited"
+
+
+async def test_after_the_storm_open_folded_cards_get_their_own_message(
+    outbox: SqlOutbox,
+) -> None:
+    for n in range(3):
+        await outbox.cards.put_card(card(f"incident:{n}", f"card {n}", line=f"line {n}"))
+    await outbox.digests.fold_new_cards(-1)
+    await send_all(outbox)
+    assert await outbox.digests.folded_chats() == [-1]
+    # while folded: #1 changes, #2 resolves (closed: it stays a digest line)
+    await outbox.cards.put_card(card("incident:1", "card 1 v2", line="line 1 v2"))
+    closed = card("incident:2", "card 2 resolved", line="line 2 resolved")
+    await outbox.cards.put_card(closed.model_copy(update={"closed": True}))
+    [(kind, _, text)] = await due(outbox)
+    assert kind == "edit" and text.splitlines() == ["line 0", "line 1 v2", "line 2 resolved"]
+    await send_all(outbox)
+
+    assert await outbox.digests.unfold(-1, limit=10) == 2
+    assert sorted((k, key, t) for k, key, t in await due(outbox)) == [
+        ("send", "incident:0", "card 0"),
+        ("send", "incident:1", "card 1 v2"),
+    ]
+    assert await outbox.digests.folded_chats() == []
+    await send_all(outbox)
+    # an unfolded card is a card like any other: edited in place, its line kept in step
+    await outbox.cards.put_card(card("incident:0", "card 0 v2", line="line 0 v2"))
+    kinds = sorted((k, key.split(":")[0]) for k, key, _ in await due(outbox))
+    assert kinds == [("edit", "digest"), ("edit", "incident")]
