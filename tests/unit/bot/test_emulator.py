@@ -118,6 +118,20 @@ async def test_group_flood_limit_answers_429_with_retry_after(
     await call(api, "sendMessage", chat_id=GROUP, text="after the window")
 
 
+async def test_thirty_a_second_overall_answers_429_past_it(
+    api: BotApiEmulator, clock: Clock
+) -> None:
+    for chat in range(1, 32):
+        api.add_chat(-200000 - chat)
+    for chat in range(1, 31):  # 30 groups, one message each, in the same second
+        await call(api, "sendMessage", chat_id=-200000 - chat, text="one each")
+    flood = await error(api, "sendMessage", chat_id=-200031, text="the 31st")
+    assert (flood.code, flood.parameters) == (429, {"retry_after": 1})
+    assert [p.method for p in api.postings].count("sendMessage") == 30, "the 31st was not sent"
+    clock.now += 1
+    await call(api, "sendMessage", chat_id=-200031, text="a second later")
+
+
 async def test_get_updates_offset_confirms_and_redelivery(api: BotApiEmulator) -> None:
     first = await api.user_sends(ALICE, ALICE, "/start")
     [update] = await call(api, "getUpdates", offset=0, timeout=0)
