@@ -302,3 +302,32 @@ async def test_core_decides_how_urgent_a_card_is_and_whether_it_is_closed() -> N
         (2, Priority.CARD_NEW, False),
         (2, Priority.CARD_NEW, True),
     ]
+
+
+class Contended(FakeIncidentStore):
+    """`publish` finds the given incidents locked by intake the first time (SKIP LOCKED)."""
+
+    def __init__(self, locked: set[int]) -> None:
+        super().__init__()
+        self.locked = locked
+        self.calls: list[list[int]] = []
+
+    async def publish(self, cards: Sequence[PublishedCard]) -> PublishResult:
+        self.calls.append([c.incident_id for c in cards])
+        free = [c for c in cards if c.incident_id not in self.locked]
+        result = await super().publish(free)
+        skipped = sorted({c.incident_id for c in cards} & self.locked)
+        self.locked = set()  # intake commits and lets go
+        return PublishResult(queued=result.queued, skipped=skipped)
+
+
+async def test_an_incident_intake_holds_locked_stays_owed_and_is_published_next() -> None:
+    store, cards = Contended(locked={2}), Cards()
+    await open_incidents(store, 3)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    publisher.poke([1, 2, 3])
+    await publisher.flush()
+    # #2 was skipped, not dropped: the publisher kept it owed and took it again
+    assert store.calls == [[1, 2, 3], [2]]
+    assert [i for i, _ in store.cards] == [1, 3, 2]
+    assert await store.unpublished(limit=10) == []
