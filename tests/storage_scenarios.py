@@ -12,7 +12,7 @@ from core.alerting.lifecycle import Command
 from core.alerting.models import Actor, Alert, AlertStatus, IncidentStatus, IncidentView, Severity
 from core.alerting.publisher import CardPublisher
 from core.alerting.service import IncidentService
-from core.messages import Card, Rendered
+from core.messages import Card, Priority, Rendered
 from storage.db import session_factory
 from storage.repositories import SqlIncidentStore, SqlOutbox
 
@@ -160,3 +160,51 @@ async def exercise_full_view(engine: AsyncEngine) -> None:
     assert len(ended.alerts) == 16 and {a.status for a in ended.alerts} == {AlertStatus.RESOLVED}
     assert ended.started_at == early
     assert len((await service.view(1, alerts=5)).alerts) == 5
+
+
+async def exercise_storm_digests(engine: AsyncEngine) -> None:
+    """Folding, digest lines, the join rule and unfolding on one database."""
+    clock = Clock()
+    outbox = SqlOutbox.over(session_factory(engine), clock)
+    far = T0 + timedelta(days=1)
+
+    def storm_card(n: int, *, critical: bool = False, closed: bool = False) -> Card:
+        return Card(
+            key=f"incident:{n}",
+            chat_id=CHAT,
+            content=Rendered(text=f"card {n}" + (" closed" if closed else "")),
+            priority=Priority.URGENT if critical else Priority.CARD_NEW,
+            digest_line=f"line {n}" + (" closed" if closed else ""),
+            closed=closed,
+        )
+
+    for n in range(4):
+        await outbox.cards.put_card(storm_card(n, critical=n == 3))
+    assert await outbox.digests.pending_new_cards(CHAT) == 4
+    assert await outbox.digests.fold_new_cards(CHAT, keep=1) == 3
+    kept, digest = await outbox.queue.due(now=far, limit=10)
+    assert (kept.card_key, kept.priority) == ("incident:3", Priority.URGENT)
+    claimed = await outbox.queue.claim(digest.id)
+    assert claimed is not None and claimed.digest_lines == ("line 0", "line 1", "line 2")
+    await outbox.queue.mark_sent(digest.id, message_id=1, at=clock.now())
+
+    # the digest is on its way: a later fold starts a new one; a critical line leads it
+    await outbox.cards.put_card(storm_card(5))
+    assert await outbox.digests.fold_new_cards(CHAT) == 2
+    [second] = await outbox.queue.due(now=far, limit=10)
+    assert second.card_key != digest.card_key, second
+    assert second.priority == Priority.URGENT, second
+    claimed = await outbox.queue.claim(second.id)
+    assert claimed is not None and claimed.digest_lines == ("line 3", "line 5")
+    await outbox.queue.mark_sent(second.id, message_id=2, at=clock.now())
+
+    # after the storm: open ones get their own card, a closed one stays a line
+    await outbox.cards.put_card(storm_card(1, closed=True))
+    assert await outbox.digests.folded_chats() == [CHAT]
+    assert await outbox.digests.unfold(CHAT, limit=10) == 4
+    owed = {(m.card_key, m.kind.value) for m in await outbox.queue.due(now=far, limit=10)}
+    assert owed == {
+        ("incident:0", "send"), ("incident:2", "send"), ("incident:3", "send"),
+        ("incident:5", "send"), (digest.card_key, "edit"),
+    }  # fmt: skip
+    assert await outbox.digests.folded_chats() == []

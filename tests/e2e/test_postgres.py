@@ -13,7 +13,11 @@ from storage.db import create_engine, ping, session_factory
 from storage.migrate import head_revision, upgrade
 from storage.repositories import SqlAuditLog, SqlOutbox, SqlUpdateLedger
 from tests.e2e.conftest import create_database
-from tests.storage_scenarios import exercise_full_view, exercise_incident_store
+from tests.storage_scenarios import (
+    exercise_full_view,
+    exercise_incident_store,
+    exercise_storm_digests,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -69,5 +73,15 @@ async def test_full_views_on_postgres(postgres_url: str) -> None:
     try:
         await upgrade(engine)
         await exercise_full_view(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_storm_digests_on_postgres(postgres_url: str) -> None:
+    """Folds, digest lines in order, the join rule and unfolding, on PostgreSQL."""
+    engine = create_engine(await create_database(postgres_url, "digests"))
+    try:
+        await upgrade(engine)
+        await exercise_storm_digests(engine)
     finally:
         await engine.dispose()

@@ -20,6 +20,7 @@ The rules that keep a storm ringing:
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,7 +87,7 @@ class SqlDigests(OutboxPart):
                 if card is None or card.digest_key is not None:
                     continue  # already announced by a digest: it waits there again
                 if members >= DIGEST_MEMBERS:
-                    key, members = _new_digest_key(chat_id, now, len(touched)), 0
+                    key, members = _new_digest_key(chat_id, now), 0
                     opened.add(key)
                 card.digest_key = key
                 card.digest_line = card.digest_line or row.text.split("\n", 1)[0]
@@ -145,7 +146,7 @@ class SqlDigests(OutboxPart):
             .limit(1)
         )
         if latest is None or not await _joinable(session, latest):
-            return _new_digest_key(chat_id, now, 0), 0
+            return _new_digest_key(chat_id, now), 0
         members = await session.scalar(select(func.count()).where(CardRow.digest_key == latest.key))
         return latest.key, int(members or 0)
 
@@ -162,6 +163,8 @@ async def _joinable(session: AsyncSession, digest: CardRow) -> bool:
     return bool(waiting)
 
 
-def _new_digest_key(chat_id: int, now: datetime, serial: int) -> str:
+def _new_digest_key(chat_id: int, now: datetime) -> str:
+    # unique even for two folds in the same millisecond: a reused key would make the
+    # new digest an edit of the old message
     stamp = int(now.timestamp() * 1000)
-    return f"{DIGEST_PREFIX}{chat_id}:{stamp}-{serial}"
+    return f"{DIGEST_PREFIX}{chat_id}:{stamp}-{uuid.uuid4().hex[:12]}"

@@ -12,6 +12,7 @@ from core.messages import Card, OutboundKind, OutboundMessage, Priority, Rendere
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories.outbox import SqlOutbox
+from tests.storage_scenarios import exercise_storm_digests
 
 
 class FakeClock:
@@ -280,3 +281,12 @@ async def test_after_the_storm_open_folded_cards_get_their_own_message(
     await outbox.cards.put_card(card("incident:0", "card 0 v2", line="line 0 v2"))
     kinds = sorted((k, key.split(":")[0]) for k, key, _ in await due(outbox))
     assert kinds == [("edit", "digest"), ("edit", "incident")]
+
+
+async def test_storm_digest_scenario_on_sqlite(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    await upgrade(engine)
+    try:
+        await exercise_storm_digests(engine)
+    finally:
+        await engine.dispose()
