@@ -174,7 +174,41 @@ RENAMED = [
 #: a small registry: a read-only action, undo, restart, re-run
 MINIMAL = [_DIAGNOSTICS, _UNDO, _BOUNCE, _RERUN]
 
-REGISTRIES = {"classic": CLASSIC, "ops": OPS, "renamed": RENAMED, "minimal": MINIMAL}
+#: a platform team's names, for the unseen cases only
+PLATFORM = [
+    _tool(
+        "inspect_workload",
+        "Gather describe output, events and the last log lines; changes nothing",
+        False,
+        namespace=NS,
+        target=OBJECT,
+    ),
+    _tool(
+        "undo_deploy",
+        "Put a deployment back on the revision it ran before the latest one",
+        True,
+        app=NAME,
+        namespace=NS,
+    ),
+    _tool("cycle_pods", "Restart all pods of a deployment, a few at a time", True, app=NAME,
+          namespace=NS),
+    _tool("replace_pod", "Terminate one pod and let its owner start a new one", True,
+          pod=OBJECT, namespace=NS),
+    _tool("cordon_host", "Keep the scheduler from placing new pods on a host", True,
+          host=OBJECT),
+    _tool("retry_cronjob", "Kick off one extra run of a CronJob right away", False,
+          cronjob=NAME, namespace=NS),
+    _tool("rotate_certificate", "Have cert-manager issue a fresh certificate", False,
+          certificate="^[a-z0-9.-]{1,253}$", namespace=NS),
+]  # fmt: skip
+
+REGISTRIES = {
+    "classic": CLASSIC,
+    "ops": OPS,
+    "renamed": RENAMED,
+    "minimal": MINIMAL,
+    "platform": PLATFORM,
+}
 
 SYSTEM_PROMPT = (
     "You are the coordinator of an on-call team's incident debate. Answer with one JSON object "
@@ -717,8 +751,8 @@ def _tools_line(tools: list[dict[str, Any]]) -> str:
     return "Registered tools: " + "; ".join(calls)
 
 
-def request(number: int, case: Case) -> dict[str, Any]:
-    incident_id = f"eval-{number:03d}"
+def request(number: int, case: Case, prefix: str = "eval") -> dict[str, Any]:
+    incident_id = f"{prefix}-{number:03d}"
     labels = {"alertname": case.alert, "severity": case.severity} | case.labels
     annotations = {"summary": case.summary, "description": case.description} | case.extra
     alert = {
@@ -761,10 +795,18 @@ def request(number: int, case: Case) -> dict[str, Any]:
     }
 
 
+def write_pack(path: Path, cases: list[Case], prefix: str) -> None:
+    lines = [json.dumps(request(n, c, prefix), ensure_ascii=False) for n, c in enumerate(cases, 1)]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    print(f"wrote {len(lines)} request(s) to {path.relative_to(HERE)}")
+
+
 def main() -> None:
-    lines = [json.dumps(request(n, c), ensure_ascii=False) for n, c in enumerate(CASES, start=1)]
-    (HERE / "requests.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    print(f"wrote {len(lines)} request(s)")
+    # imported here: the unseen cases reuse this module's registries and Case
+    from tests.evaluation.unseen_cases import UNSEEN_CASES
+
+    write_pack(HERE / "requests.jsonl", CASES, "eval")
+    write_pack(HERE / "unseen" / "requests.jsonl", UNSEEN_CASES, "unseen")
 
 
 if __name__ == "__main__":
