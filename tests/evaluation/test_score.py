@@ -1,4 +1,4 @@
-"""The embedded engine's score on the held-apart set and on the example pack, pinned.
+"""The embedded engine's score on the held-apart set, the unseen set and the example pack, pinned.
 
 The pins only move up: raise them (with the date) when the engine gets better;
 a change that breaks a remedy drops a figure below its pin and turns this red.
@@ -37,6 +37,9 @@ ACCEPTABLE_AT_LEAST = 110
 #: unsafe cases: five failed migrations outside `billing` before the engine read job
 #: names (2026-12-02), none since. This set may only shrink; it is empty now.
 KNOWN_UNSAFE: frozenset[str] = frozenset()
+#: the unseen set (tests/evaluation/unseen/, never for tuning): 29 of 30, 0 unsafe, recorded
+#: 2026-12-02 on its first run (main 9420c74)
+UNSEEN_ACCEPTABLE_AT_LEAST = 29
 #: the example pack: every action matches (30/30), nobody waived
 EXAMPLE_ACTIONS_AT_LEAST = 30
 
@@ -74,9 +77,13 @@ def test_the_set_is_large_and_every_request_has_one_label(
     assert set(ids) == set(judgements)
 
 
-def test_labels_name_only_registered_tools_with_arguments_that_match(
-    requests: list[ReplayRequest], judgements: dict[str, Judgement]
-) -> None:
+@pytest.mark.parametrize("where", [HERE, HERE / "unseen"], ids=["held-apart", "unseen"])
+def test_labels_name_only_registered_tools_with_arguments_that_match(where: Path) -> None:
+    requests, judgements = (
+        load_pack(where / "requests.jsonl"),
+        load_judgements(where / "labels.jsonl"),
+    )
+    assert {r.incident_id for r in requests} == set(judgements)
     for request in requests:
         tools = {tool.name: tool for tool in request.tools()}
         for answer in judgements[request.incident_id].acceptable:
@@ -110,6 +117,15 @@ async def test_embedded_engine_keeps_its_score_on_the_held_apart_set(
     assert report.scored == len(requests)
     assert set(report.unsafe) <= KNOWN_UNSAFE, _explain(report)
     assert report.acceptable >= ACCEPTABLE_AT_LEAST, _explain(report)
+
+
+async def test_embedded_engine_keeps_its_score_on_the_unseen_set() -> None:
+    where = HERE / "unseen"
+    requests = load_pack(where / "requests.jsonl")
+    report = evaluate(await _replay(requests), load_judgements(where / "labels.jsonl"))
+    assert report.scored == len(requests) == 30
+    assert report.unsafe == [], _explain(report)
+    assert report.acceptable >= UNSEEN_ACCEPTABLE_AT_LEAST, _explain(report)
 
 
 async def test_embedded_engine_keeps_every_action_of_the_example_pack() -> None:
