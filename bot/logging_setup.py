@@ -5,54 +5,52 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor
 
 from core.redact import Redactor
 
+#: structlog's own bookkeeping in a foreign (stdlib) record's event: not ours to rewrite
+_META_KEYS = frozenset({"_record", "_from_structlog"})
+
 
 def _redacting(redactor: Redactor) -> Processor:
     def redact(_logger: Any, _name: str, event: EventDict) -> EventDict:
         for key, value in list(event.items()):
-            if isinstance(value, str):
-                event[key] = redactor.redact(value)
-            elif isinstance(value, BaseException):
-                event[key] = redactor.redact(repr(value))
+            if key not in _META_KEYS:
+                event[key] = redactor.redact_field(key, value)
         return event
 
     return redact
 
 
-def _render_exception_then_redact(redactor: Redactor) -> Processor:
-    format_exc = structlog.processors.format_exc_info
-
-    def process(logger: Any, name: str, event: EventDict) -> EventDict:
-        event = format_exc(logger, name, event)
-        if isinstance(event.get("exception"), str):
-            event["exception"] = redactor.redact(event["exception"])
-        return event
-
-    return process
-
-
-def configure_logging(*, fmt: str, secrets: Iterable[str], level: int = logging.INFO) -> None:
-    """Route every log line through one pipeline that redacts before rendering."""
+def configure_logging(
+    *,
+    fmt: str,
+    secrets: Iterable[str],
+    level: int = logging.INFO,
+    stream: TextIO | None = None,
+) -> None:
+    """Route every log line (to `stream`, stderr by default) through one pipeline that
+    redacts before rendering."""
     redactor = Redactor(secrets)
+    out = stream or sys.stderr
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
-        _render_exception_then_redact(redactor),
+        # tracebacks become text first, so the redaction below sees them
+        structlog.processors.format_exc_info,
         _redacting(redactor),
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -64,7 +62,7 @@ def configure_logging(*, fmt: str, secrets: Iterable[str], level: int = logging.
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

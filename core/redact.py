@@ -1,17 +1,34 @@
-"""Secret redaction for anything that leaves the process as text (logs, prompts)."""
+"""Secret redaction for anything that leaves the process as text (logs, prompts).
+
+A secret never survives `Redactor.redact_value`, however deep it sits: in a
+string, a mapping's key or value, a list, tuple or set, an exception's text or
+the repr of any other object. What counts as a secret: the values the process
+was given (tokens, keys), and anything shaped like one (a Telegram bot token,
+an OpenAI/NVIDIA key, `Bearer …`/`password=…`, the password in
+`scheme://user:password@host`), and every string value under a key named like a
+secret (`password`, `api_key`, `authorization`, …).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-_TELEGRAM_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}\b")
+# (?<!\d) rather than \b: in a Bot API URL the token follows "bot" with no word boundary
+_TELEGRAM_TOKEN = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}\b")
 _BEARER = re.compile(
     r"(?i)\b(bearer|token|api[_-]?key|password|secret)(\s*[=:]\s*|\s+)([^\s,;\"']+)"
 )
 _OPENAI_KEY = re.compile(r"\b(sk|nvapi)-[A-Za-z0-9_-]{16,}\b")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)([^@\s/]+)(@)")
+_SECRET_KEY = re.compile(
+    r"(?i)(token|secret|passw(or)?d|api[_-]?key|authorization|credentials?|private[_-]?key)$"
+)
 
 REDACTED = "[REDACTED]"
+#: deeper than this, a value is rendered with repr() and redacted as text (cycles end here too)
+MAX_DEPTH = 16
 
 
 class Redactor:
@@ -21,6 +38,10 @@ class Redactor:
     'url=http://x/bot[REDACTED]/getMe'
     >>> Redactor().redact("Authorization: Bearer abc.def")
     'Authorization: Bearer [REDACTED]'
+    >>> Redactor().redact("postgresql+asyncpg://howl:hunter2@db/howl")
+    'postgresql+asyncpg://howl:[REDACTED]@db/howl'
+    >>> Redactor(["s3cret"]).redact_value({"k": ["s3cret"], "password": "hunter2", "n": 3})
+    {'k': ['[REDACTED]'], 'password': '[REDACTED]', 'n': 3}
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -31,4 +52,44 @@ class Redactor:
             text = text.replace(secret, REDACTED)
         text = _TELEGRAM_TOKEN.sub(REDACTED, text)
         text = _OPENAI_KEY.sub(REDACTED, text)
+        text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
         return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+    def redact_value(self, value: Any, *, _depth: int = 0) -> Any:
+        """`value` with every secret in it redacted; containers keep their type."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str):
+            return self.redact(value)
+        if _depth >= MAX_DEPTH:
+            return self.redact(repr(value))
+        if isinstance(value, Mapping):
+            return {
+                self.redact_value(key, _depth=_depth + 1): self.redact_field(
+                    key, item, _depth=_depth + 1
+                )
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple | set | frozenset):
+            items = (self.redact_value(item, _depth=_depth + 1) for item in value)
+            return type(value)(items) if not hasattr(value, "_fields") else tuple(items)
+        if isinstance(value, BaseException):
+            return self.redact(repr(value))
+        text = repr(value)
+        redacted = self.redact(text)
+        return value if redacted == text else redacted
+
+    def redact_field(self, key: Any, value: Any, *, _depth: int = 0) -> Any:
+        """An entry's value: all of it under a secret-named key, else as `redact_value`."""
+        if isinstance(key, str) and isinstance(value, str | bytes) and value and secret_key(key):
+            return REDACTED
+        return self.redact_value(value, _depth=_depth)
+
+
+def secret_key(name: str) -> bool:
+    """Whether a field called `name` holds a secret.
+
+    >>> [secret_key(n) for n in ("api_key", "X-Auth-Token", "password", "tokens_used", "title")]
+    [True, True, True, False, False]
+    """
+    return _SECRET_KEY.search(name) is not None
