@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bot.http import health, incidents, intake
+from bot.http.errors import install_error_handlers
+from bot.http.openapi import use_lifted_openapi
 from bot.services import Services
 from core import __version__
 
@@ -18,8 +20,12 @@ def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> Fa
         description="ChatOps for on-call teams: alert intake, read views, health.",
         docs_url=None,
         redoc_url=None,
+        # a trailing slash is a 404 naming the path, not a bodiless 307 to follow
+        redirect_slashes=False,
     )
     app.state.services = services
+    install_error_handlers(app)
+    use_lifted_openapi(app)
     app.include_router(health.router)
     # --- capability routers (each issue wires its own here) ---
     app.include_router(intake.router)

@@ -24,10 +24,13 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     services = services_of(request)
     checks = {"database": await ping(services.engine), "poller": services.poller_running()}
-    ready = all(checks.values())
+    if all(checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    failing = ", ".join(name for name, ok in checks.items() if not ok)
+    # an error answer like every other: `detail` first, the checks beside it
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status_code=200 if ready else 503,
+        {"detail": f"not ready (failing: {failing})", "status": "not ready", "checks": checks},
+        status_code=503,
     )
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Query, Request
 
 from bot.http.deps import services_of
+from bot.http.errors import error_response
 from core.alerting.models import Incident, IncidentView
 
 router = APIRouter(prefix="/api", tags=["incidents"])
+
+#: ids are 64-bit integers in every store; a larger number names nothing and would overflow
+MAX_ID = 2**63 - 1
+_BAD_REQUEST: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a bad parameter; `detail` names it"}
+}
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -26,7 +32,7 @@ def view_json(view: IncidentView) -> dict[str, Any]:
     }
 
 
-@router.get("/incidents", summary="Incidents, newest first")
+@router.get("/incidents", summary="Incidents, newest first", responses=_BAD_REQUEST)
 async def list_incidents(
     request: Request,
     status: str = Query("open", pattern="^(open|all)$", description="`open` or `all`"),
@@ -39,10 +45,12 @@ async def list_incidents(
 @router.get(
     "/incidents/{incident_id}",
     summary="One incident with its latest alerts and decision",
-    responses={404: {"description": "no such incident"}},
+    responses={404: {"description": "no such incident"}, **_BAD_REQUEST},
 )
-async def get_incident(request: Request, incident_id: int) -> Any:
+async def get_incident(
+    request: Request, incident_id: int = Path(ge=1, le=MAX_ID, description="incident number")
+) -> Any:
     view = await services_of(request).incidents.find(incident_id)
     if view is None:
-        return JSONResponse({"detail": f"No incident #{incident_id}."}, status_code=404)
+        return error_response(404, f"No incident #{incident_id}.")
     return view_json(view)

@@ -9,7 +9,6 @@ anything else retries, and the retry is deduplicated.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.http.deps import services_of
+from bot.http.errors import error_response
+from bot.http.json_body import decode_json
 from core.alerting.models import Actor, Alert
 from core.alerting.payloads import (
     AlertmanagerWebhook,
@@ -66,40 +67,28 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _decode(body: bytes) -> Any:
-    if not body.strip():
-        raise PayloadError("body", "empty; expected a JSON object")
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        raise PayloadError("body", f"invalid JSON ({reason})") from None
-
-
 async def _intake(request: Request, parse: Callable[..., list[Alert]], source: str) -> JSONResponse:
     services = services_of(request)
     try:
         _check_token(request, services.settings.webhook_token.get_secret_value())
         body = await _read_body(request)
-        alerts = parse(_decode(body), now=services.clock.now())
+        alerts = parse(decode_json(body), now=services.clock.now())
     except _Refused as refused:
         log.warning("intake_refused", source=source, status=refused.status, detail=refused.detail)
         services.metrics.intake(source, str(refused.status))
-        return JSONResponse(
-            {"detail": refused.detail}, status_code=refused.status, headers=refused.headers
-        )
+        return error_response(refused.status, refused.detail, headers=refused.headers)
     except PayloadError as exc:
         log.warning("intake_bad_payload", source=source, detail=str(exc))
         services.metrics.intake(source, "400")
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return error_response(400, str(exc))
     try:
         result = await services.intake.submit(alerts, actor=HTTP_ACTOR)
     except Exception:  # any failure: the sender must hear "retry", not see a stack trace
         log.exception("intake_store_failed", source=source, alerts=len(alerts))
         services.metrics.intake(source, "503")
-        return JSONResponse(
-            {"detail": "could not store the alerts; nothing was kept, retry later"},
-            status_code=503,
+        return error_response(
+            503,
+            "could not store the alerts; nothing was kept, retry later",
             headers={"Retry-After": "5"},
         )
     services.metrics.intake(source, "200", alerts=result.accepted, new=result.new)

@@ -77,6 +77,17 @@ def _check_map(value: dict[str, str], *, limit: int) -> dict[str, str]:
     return value
 
 
+def _in_utc(moment: datetime) -> datetime:
+    # year 1 at +05:00 or year 9999 at -05:00 do not exist in UTC: a bad field, not a crash
+    try:
+        return _utc(moment)
+    except OverflowError:
+        raise ValueError("date out of range once converted to UTC") from None
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
 class _Strict(BaseModel):
     # unknown keys are the sender's business (Alertmanager adds fields over time)
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -88,8 +99,8 @@ class _SenderAlert(_Strict):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: UtcDatetime
+    endsAt: UtcDatetime | None = None
     generatorURL: str | None = Field(None, max_length=MAX_VALUE)
     fingerprint: str | None = Field(None, max_length=64)
 
@@ -201,7 +212,7 @@ def json_type(value: Any) -> str:
     return "object" if isinstance(value, dict) else type(value).__name__
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
+def field_path(loc: tuple[int | str, ...]) -> str:
     """('alerts', 2, 'labels') -> 'alerts[2].labels'."""
     path = ""
     for part in loc:
@@ -219,11 +230,18 @@ def validate_payload(model: type[_M], body: Any) -> _M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise PayloadError(
-            _field_path(tuple(error["loc"])) or "body", message[:1].lower() + message[1:]
-        ) from None
+        field, message = describe_error(exc.errors()[0])
+        raise PayloadError(field or "body", message) from None
+
+
+def describe_error(error: Mapping[str, Any], *, skip: int = 0) -> tuple[str, str]:
+    """One pydantic error as (field path, message), the first `skip` parts of its loc dropped.
+
+    >>> describe_error({"loc": ("query", "limit"), "msg": "Input should be an integer"}, skip=1)
+    ('limit', 'input should be an integer')
+    """
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return field_path(tuple(error["loc"])[skip:]), message[:1].lower() + message[1:]
 
 
 def _from_sender(item: _SenderAlert, *, source: str, now: datetime, fallback_name: str) -> Alert:

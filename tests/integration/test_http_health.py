@@ -8,28 +8,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import build_services, load_buttons_key
 from bot.http.app import build_http_app
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.server import create_emulator_app
 from bot.services import Services
-from core.config import load_settings
-from storage.db import create_engine
-from storage.migrate import upgrade
 from tests.conftest import sqlite_threads_settled
+from tests.integration.services import migrated_services
 
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = load_settings(
-        _env_file=None, HOWL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    )
-    engine = create_engine(settings.database_url)
-    await upgrade(engine)
-    yield build_services(
-        settings, engine, mode="playground", buttons_key=await load_buttons_key(engine)
-    )
-    await engine.dispose()
+    async with migrated_services(tmp_path / "h.db") as services:
+        yield services
 
 
 def client(app: object) -> httpx.AsyncClient:
@@ -41,7 +31,11 @@ async def test_healthz_and_readyz(services: Services) -> None:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         not_ready = await http.get("/readyz")
         assert not_ready.status_code == 503
-        assert not_ready.json()["checks"] == {"database": True, "poller": False}
+        assert not_ready.json() == {
+            "detail": "not ready (failing: poller)",
+            "status": "not ready",
+            "checks": {"database": True, "poller": False},
+        }
         services.poller_running = lambda: True
         ready = await http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"

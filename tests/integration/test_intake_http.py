@@ -5,6 +5,7 @@ A bad request must leave no trace: no alert, no incident, no card in the outbox.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,13 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.app import build_services, load_buttons_key
 from bot.http.app import build_http_app
 from bot.services import Services
-from core.config import load_settings
-from storage.db import create_engine
-from storage.migrate import upgrade
 from tests.conftest import sqlite_threads_settled
+from tests.integration.services import migrated_services
 from tests.servers.telegram import serve_asgi
 
 TOKEN = "intake-token-0123456789"
@@ -89,17 +87,8 @@ GENERIC = {
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = load_settings(
-        _env_file=None,
-        HOWL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
-        HOWL_WEBHOOK_TOKEN=TOKEN,
-    )
-    engine = create_engine(settings.database_url)
-    await upgrade(engine)
-    yield build_services(
-        settings, engine, mode="playground", buttons_key=await load_buttons_key(engine)
-    )
-    await engine.dispose()
+    async with migrated_services(tmp_path / "h.db", HOWL_WEBHOOK_TOKEN=TOKEN) as services:
+        yield services
 
 
 @pytest.fixture
@@ -248,6 +237,92 @@ async def test_bad_payloads_are_400_naming_the_field_and_store_nothing(
     assert (await services.outbox.counts())["pending"] == 0
 
 
+GENERIC_TEXT = json.dumps(GENERIC)
+OUT_OF_RANGE = "body: a number is out of range (at most 64-bit integers and finite floats)"
+TOO_DEEP = "body: nested deeper than 32 levels"
+
+
+def deep(levels: int) -> bytes:
+    return b'{"title": "x", "labels": ' + b"[" * levels + b"]" * levels + b"}"
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (deep(100_000), TOO_DEEP),  # json.loads alone: RecursionError, a 500
+        (deep(40), TOO_DEEP),
+        (b'{"title": ' + b"1" * 5000 + b"}", OUT_OF_RANGE),  # int() refuses 4300+ digits
+        (b'{"title": "x", "labels": {}, "n": 9223372036854775808}', OUT_OF_RANGE),
+        (b'{"title": "x", "n": 1e999}', OUT_OF_RANGE),
+        (b'{"title": "x", "n": -Infinity}', "body: invalid JSON (-Infinity is not a JSON value)"),
+        (b'{"title": NaN}', "body: invalid JSON (NaN is not a JSON value)"),
+        (GENERIC_TEXT.encode("utf-16"), "body: invalid JSON (not UTF-8)"),
+        (GENERIC_TEXT.encode("utf-32"), "body: invalid JSON (not UTF-8)"),
+        (GENERIC_TEXT.replace("Backup", "Bäckup").encode("latin-1"),
+         "body: invalid JSON (not UTF-8)"),
+        (b'{"title": "\xed\xa0\x80"}', "body: invalid JSON (not UTF-8)"),  # a UTF-8 surrogate
+        (b'{"title": "a\\u0000b", "labels": {}}', "title: contains a NUL character"),
+        (b'{"title": "x", "labels": {"k\\u0000": "v"}}', "labels: a key contains a NUL character"),
+        (b'{"title": "a\x00b"}', "body: invalid JSON (Invalid control character at)"),
+        (b'{"title": "x", "annotations": {"s": "\\ud83d"}}',
+         "annotations.s: contains a lone surrogate (not Unicode)"),
+        (b'{"title": "x", "labels": {"\\udc00": "v"}}',
+         "labels: a key contains a lone surrogate (not Unicode)"),
+        (b"\x00\x00\x00", "body: invalid JSON (Expecting value)"),
+        (b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--x--",
+         "body: invalid JSON (Expecting value)"),
+        (b'title=Backup+failed', "body: invalid JSON (Expecting value)"),
+    ],
+)  # fmt: skip
+async def test_odd_bodies_are_400_with_the_reason_and_store_nothing(
+    http: httpx.AsyncClient, services: Services, body: bytes, detail: str
+) -> None:
+    answer = await http.post("/alerts", content=body, headers={"Content-Type": "text/plain"})
+    assert (answer.status_code, answer.json()) == (400, {"detail": detail})
+    assert await stored(services) == {
+        "alerts": 0, "alert_states": 0, "incidents": 0, "audit_log": 0,
+    }  # fmt: skip
+
+
+async def test_a_date_that_does_not_exist_in_utc_is_400(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    early = {**am_alert(), "startsAt": "0001-01-01T00:00:00+05:00"}
+    answer = await http.post(AM, json=am_webhook(early))
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"detail": "alerts[0].startsAt: date out of range once converted to UTC"},
+    )
+    assert (await stored(services))["alerts"] == 0
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/x-www-form-urlencoded", "text/plain", None],
+)
+async def test_json_is_json_whatever_the_content_type_says(
+    http: httpx.AsyncClient, content_type: str | None
+) -> None:
+    # `curl -d` sends form-urlencoded; senders are judged by the body they send
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = await http.post("/alerts", content=GENERIC_TEXT.encode(), headers=headers)
+    assert answer.json() == {"accepted": 1, "incidents": [1]}
+
+
+async def test_a_utf8_byte_order_mark_is_ignored(http: httpx.AsyncClient) -> None:
+    answer = await http.post("/alerts", content=b"\xef\xbb\xbf" + GENERIC_TEXT.encode())
+    assert answer.json() == {"accepted": 1, "incidents": [1]}
+
+
+async def test_an_echoed_field_name_stays_one_printable_line(http: httpx.AsyncClient) -> None:
+    body = {**GENERIC, "labels": {"a\nb\u202e" + "k" * 500: 1}}
+    answer = await http.post("/alerts", json=body)
+    detail = answer.json()["detail"]
+    assert answer.status_code == 400
+    assert detail.startswith("labels.a\\u000ab\\u202ekkk") and detail.endswith("…")
+    assert len(detail) == 300
+
+
 async def test_one_bad_alert_refuses_the_whole_webhook(
     http: httpx.AsyncClient, services: Services
 ) -> None:
@@ -270,6 +345,65 @@ async def test_missing_or_wrong_token_is_401(
     assert answer.json() == {"detail": "missing or wrong bearer token"}
     assert answer.headers["www-authenticate"] == "Bearer"
     assert (await stored(services))["alerts"] == 0
+
+
+async def _answer_before_the_body(http: httpx.AsyncClient, head: bytes, first: bytes) -> bytes:
+    """Send `head` and `first`, then stall: only an answer that needs no more body arrives.
+
+    A server that read the body before deciding would wait for the rest forever;
+    the wait_for turns that into a failure instead of a hung test.
+    """
+    reader, writer = await asyncio.open_connection(http.base_url.host, http.base_url.port)
+    try:
+        writer.write(head + first)
+        await writer.drain()
+        status_and_headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        length = int(
+            next(line for line in status_and_headers.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")).split(b":")[1]
+        )  # fmt: skip
+        return status_and_headers + await asyncio.wait_for(reader.readexactly(length), timeout=10)
+    finally:
+        writer.close()
+
+
+def _head(*, token: str, framing: str) -> bytes:
+    return (
+        "POST /alerts/alertmanager HTTP/1.1\r\nHost: howl\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+    ).encode()
+
+
+#: one 64 KiB chunk of a body that would go on past 1 MiB, sent with no declared size
+_CHUNK = b'{"version": "4", "alerts": [' + b" " * (64 * 1024 - 29)
+
+
+@pytest.mark.parametrize(
+    ("framing", "first"),
+    [
+        (f"Content-Length: {2 * 1024 * 1024}", b""),
+        ("Transfer-Encoding: chunked", b"%x\r\n%s\r\n" % (len(_CHUNK), _CHUNK)),
+    ],
+    ids=["declared-2MiB-nothing-sent", "chunked-64KiB-sent-then-stall"],
+)
+async def test_a_wrong_token_is_401_before_the_body_is_read(
+    http: httpx.AsyncClient, services: Services, framing: str, first: bytes
+) -> None:
+    answer = await _answer_before_the_body(http, _head(token="wrong", framing=framing), first)
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert answer.endswith(b'{"detail":"missing or wrong bearer token"}')
+    assert await stored(services) == {
+        "alerts": 0, "alert_states": 0, "incidents": 0, "audit_log": 0,
+    }  # fmt: skip
+
+
+async def test_a_declared_size_over_one_mib_is_413_before_the_body_is_read(
+    http: httpx.AsyncClient,
+) -> None:
+    declared = _head(token=TOKEN, framing=f"Content-Length: {1024 * 1024 + 1}")
+    answer = await _answer_before_the_body(http, declared, b"")
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert answer.endswith(b'{"detail":"body over 1048576 bytes"}')
 
 
 async def test_body_over_one_mib_is_413(http: httpx.AsyncClient, services: Services) -> None:
@@ -309,7 +443,6 @@ async def test_read_views(http: httpx.AsyncClient) -> None:
     missing = await http.get("/api/incidents/999")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "No incident #999."}
-    assert (await http.get("/api/incidents?status=bogus")).status_code == 422
     await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
     await http.post("/alerts/alertmanager", json=am_webhook(am_alert("DiskFull", service="db")))
     listed = (await http.get("/api/incidents")).json()["incidents"]
@@ -323,3 +456,40 @@ async def test_openapi_describes_intake_and_read_views(http: httpx.AsyncClient) 
         assert {"200", "400", "401", "413"} <= set(operation["responses"])
         assert "schema" in operation["requestBody"]["content"]["application/json"]
     assert "/api/incidents/{incident_id}" in schema["paths"]
+
+
+# --- every other error: the same one-line shape ----------------------------------------
+
+MAX_ID_LINE = "incident_id: input should be less than or equal to 9223372036854775807"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "detail"),
+    [
+        ("GET", "/api/incidents?status=bogus", 400,
+         "status: string should match pattern '^(open|all)$'"),
+        ("GET", "/api/incidents?limit=abc", 400,
+         "limit: input should be a valid integer, unable to parse string as an integer"),
+        ("GET", "/api/incidents?limit=0", 400, "limit: input should be greater than or equal to 1"),
+        ("GET", "/api/incidents?limit=" + "9" * 40, 400,
+         "limit: input should be less than or equal to 500"),
+        ("GET", "/api/incidents/abc", 400,
+         "incident_id: input should be a valid integer, unable to parse string as an integer"),
+        ("GET", "/api/incidents/99999999999999999999", 400, MAX_ID_LINE),  # was a 500: overflow
+        ("GET", "/api/incidents/0", 400, "incident_id: input should be greater than or equal to 1"),
+        ("GET", "/api/incidents/", 404, "no such endpoint: /api/incidents/ (see /openapi.json)"),
+        ("GET", "/nothing/here", 404, "no such endpoint: /nothing/here (see /openapi.json)"),
+        ("DELETE", "/api/incidents/1", 405, "DELETE is not allowed on /api/incidents/1; use GET"),
+        ("GET", "/alerts/alertmanager", 405,
+         "GET is not allowed on /alerts/alertmanager; use POST"),
+        ("PUT", "/healthz", 405, "PUT is not allowed on /healthz; use GET"),
+    ],
+)  # fmt: skip
+async def test_every_error_is_one_readable_line(
+    http: httpx.AsyncClient, services: Services, method: str, path: str, status: int, detail: str
+) -> None:
+    answer = await http.request(method, path)
+    assert (answer.status_code, answer.json()) == (status, {"detail": detail})
+    assert await stored(services) == {
+        "alerts": 0, "alert_states": 0, "incidents": 0, "audit_log": 0,
+    }  # fmt: skip
