@@ -24,7 +24,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 
 from bot.context import SERVICES_KEY
 from bot.delivery import DeliveryWorker
-from bot.handlers import callbacks, commands
+from bot.handlers import callbacks, chat, commands
 from bot.handlers import incidents as incident_handlers
 from bot.handlers.catalog import CATALOG
 from bot.handlers.common import allowed_chats_only, once_per_update
@@ -136,6 +136,8 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     application.add_handler(TypeHandler(Update, allowed_chats_only), group=-2)
     application.add_handler(TypeHandler(Update, once_per_update), group=-1)
     commands.register(application)
+    # unknown commands and messages to the bot: a group of their own, after every command
+    chat.register(application)
     # --- capability handlers (each issue registers its own here) ---
     incident_handlers.register(application)
     callbacks.register(application)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.engine import make_url
 
 from bot.services import Services
@@ -25,7 +27,7 @@ async def gather_status(services: Services) -> StatusReport:
         counts["outbox failed"] = outbox["dead"]
         counts["updates handled"] = await services.ledger.count()
         incidents = await services.incidents.counts()
-        counts["incidents open"] = sum(n for s, n in incidents.items() if s != "resolved")
+        counts["incidents open"] = open_count(incidents)
         counts["incidents firing"] = incidents[IncidentStatus.FIRING]
     return StatusReport(
         version=__version__,
@@ -35,7 +37,11 @@ async def gather_status(services: Services) -> StatusReport:
         database_ok=database_ok,
         schema_revision=revision,
         shadow=settings.shadow,
-        autopilot=settings.autopilot,
         llm=settings.llm_model if settings.llm_base_url else "embedded rule-based engine",
         counts=counts,
     )
+
+
+def open_count(by_status: Mapping[IncidentStatus, int]) -> int:
+    """Incidents not resolved yet (firing, acknowledged or silenced)."""
+    return sum(n for status, n in by_status.items() if status != IncidentStatus.RESOLVED)

@@ -13,6 +13,5 @@ class StatusReport(BaseModel):
     database_ok: bool
     schema_revision: str | None
     shadow: bool
-    autopilot: str
     llm: str
     counts: dict[str, int] = Field(default_factory=dict)

@@ -1,4 +1,8 @@
-"""Every command of the contract, in the order /help lists them."""
+"""Every command this build answers, in the order /help and setMyCommands list them.
+
+Only commands with a handler belong here (a test holds the two equal): what is
+not built yet is not announced.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,5 @@ CATALOG: tuple[CommandInfo, ...] = (
     CommandInfo("ack", "<id>", "Acknowledge an incident"),
     CommandInfo("resolve", "<id>", "Resolve an incident"),
     CommandInfo("silence", "<id> <30m|2h>", "Silence an incident for a while"),
-    CommandInfo("debate", "<id>", "Run the agents' debate on an incident"),
-    CommandInfo("runs", "", "Recent runs and their states"),
-    CommandInfo("runbooks", "", "Published and draft runbooks"),
-    CommandInfo("drift", "", "The latest config drift report"),
     CommandInfo("alert", "<text>", "Open a manual incident"),
 )

@@ -17,7 +17,7 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """List every command, marking those not built yet."""
+    """List the commands this build answers."""
     await reply(update, context, render_help(registered_commands(context.application)))
 
 

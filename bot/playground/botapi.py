@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,16 +217,28 @@ class BotApiEmulator:
 
     # --- what users do -------------------------------------------------------------
 
-    async def user_sends(self, chat_id: int, user_id: int, text: str) -> JSON:
-        """A user writes in a chat: the message shows and the bot gets an update."""
+    async def user_sends(
+        self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None
+    ) -> JSON:
+        """A user writes in a chat (in reply to `reply_to`, if given): the message shows and
+        the bot gets an update, with the entities Telegram would mark (command, @mentions)."""
         state, user = self._chat(chat_id), self.users[user_id]
+        replied = state.messages.get(reply_to) if reply_to is not None else None
+        if reply_to is not None and (replied is None or replied.deleted):
+            raise bad_request("message to be replied not found")
         message = self._store(state, sender=user, text=text, html=None)
+        message.reply_to = reply_to
         api = message.to_api()
+        entities = _mentions(text)
         if text.startswith("/"):
             command = text.split()[0]
-            api["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
-            ]
+            entities.insert(
+                0, {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            )
+        if entities:
+            api["entities"] = entities
+        if replied is not None:
+            api["reply_to_message"] = replied.to_api()
         update = await self.inject_update({"message": api})
         await self._bump()
         return update
@@ -483,6 +496,21 @@ class BotApiEmulator:
         if message.sender.get("id") != self.bot["id"]:
             raise bad_request("message can't be edited")
         return message
+
+
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}\b")
+
+
+def _mentions(text: str) -> list[JSON]:
+    """`mention` entities for each @username, offsets in UTF-16 units as Telegram counts."""
+    return [
+        {
+            "type": "mention",
+            "offset": utf16_length(text[: found.start()]),
+            "length": utf16_length(found.group()),
+        }
+        for found in _MENTION.finditer(text)
+    ]
 
 
 def _escape(text: str) -> str:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.handlers.catalog import CATALOG
+from bot.handlers.catalog import CATALOG, CommandInfo
 from bot.render.html import bold, code, esc
 from core.messages import Rendered
 from core.status import StatusReport
 
 
 def render_start(*, mode: str) -> Rendered:
+    """What Howl does today, and where to begin."""
     lines = [
         "🐺 <b>Howl</b> — ChatOps for on-call teams.",
         "",
-        "Alerts from Alertmanager, Grafana or /alert become incidents with one card each here.",
-        "Agents debate a diagnosis and propose an action; an approver decides with one press.",
+        "Alerts from Alertmanager, Grafana or /alert become incidents, each with one card in "
+        "the on-call group, kept up to date as the incident changes.",
+        "Act on them with /ack, /silence and /resolve; /incidents lists what is open.",
         "",
-        "Try /status, /help or /alert &lt;text&gt;.",
+        "/help lists every command; /status shows how Howl is doing.",
     ]
     if mode == "playground":
         lines.append("<i>Playground mode: no Telegram token, everything runs locally.</i>")
@@ -25,13 +27,41 @@ def render_start(*, mode: str) -> Rendered:
 
 
 def render_help(built: Collection[str]) -> Rendered:
-    """Every contract command; those not built yet are marked so."""
+    """The commands this build answers, nothing announced before it works."""
     lines = ["<b>Commands</b>"]
-    for command in CATALOG:
-        usage = f"/{command.name}" + (f" {esc(command.args)}" if command.args else "")
-        soon = "" if command.name in built else " <i>(coming soon)</i>"
-        lines.append(f"{usage} — {esc(command.description)}{soon}")
+    lines.extend(
+        f"{_usage(command)} — {esc(command.description)}"
+        for command in CATALOG
+        if command.name in built
+    )
     return Rendered(text="\n".join(lines))
+
+
+def render_unknown_command(name: str) -> Rendered:
+    """One line for a command this build does not have."""
+    shown = name if len(name) <= 32 else name[:32] + "…"
+    return Rendered(text=f"I don't know /{esc(shown)}. /help lists the commands I answer.")
+
+
+def render_capabilities(built: Collection[str], *, open_incidents: int) -> Rendered:
+    """The answer to a message that is not a command: what the bot does today."""
+    names = [f"/{c.name}" for c in CATALOG if c.name in built and c.name not in {"start", "help"}]
+    now = (
+        "No open incidents right now."
+        if open_incidents == 0
+        else f"Open incidents right now: {bold(open_incidents)} — /incidents lists them."
+    )
+    lines = [
+        "🐺 I post a card for every incident in the on-call group and keep it up to date.",
+        now,
+        f"Commands: {', '.join(names)}. /help explains each.",
+        "<i>I don't answer plain messages yet: please use a command.</i>",
+    ]
+    return Rendered(text="\n".join(lines))
+
+
+def _usage(command: CommandInfo) -> str:
+    return f"/{command.name}" + (f" {esc(command.args)}" if command.args else "")
 
 
 def format_duration(seconds: float) -> str:
@@ -56,12 +86,11 @@ def render_status(report: StatusReport) -> Rendered:
     db_state = "ok" if report.database_ok else "NOT ANSWERING"
     flags = [report.mode]
     if report.shadow:
-        flags.append("shadow (posts and executes nothing)")
+        flags.append("shadow (incident cards are not posted)")
     lines = [
         f"🐺 <b>Howl</b> {esc(report.version)}",
         f"Uptime: {format_duration(report.uptime_s)}",
         f"Mode: {esc(', '.join(flags))}",
-        f"Autopilot: {esc(report.autopilot)}",
         f"Model: {esc(report.llm)}",
         f"Database: {code(report.database)} — {db_state}, "
         f"schema {esc(report.schema_revision or '?')}",

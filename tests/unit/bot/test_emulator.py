@@ -160,3 +160,17 @@ async def test_set_my_commands_validates(api: BotApiEmulator) -> None:
     assert (
         await error(api, "setMyCommands", commands=bad)
     ).description == "Bad Request: BOT_COMMAND_INVALID"
+
+
+async def test_a_user_message_carries_mentions_and_its_reply(api: BotApiEmulator) -> None:
+    sent = await call(api, "sendMessage", chat_id=str(GROUP), text="card")
+    update = await api.user_sends(
+        GROUP, ALICE, "🔥 @howl_bot look, not @x", reply_to=sent["message_id"]
+    )
+    message = update["message"]
+    # offsets in UTF-16 units: the emoji counts two; "@x" is too short to be a username
+    assert message["entities"] == [{"type": "mention", "offset": 3, "length": 9}]
+    assert message["reply_to_message"]["message_id"] == sent["message_id"]
+    assert api.view(GROUP)[-1]["reply_to"] == sent["message_id"]
+    with pytest.raises(ApiError, match="message to be replied not found"):
+        await api.user_sends(GROUP, ALICE, "hi", reply_to=999)
