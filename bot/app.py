@@ -312,6 +312,11 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
     telegram_task = asyncio.create_task(telegram_side.start(), name="howl-telegram")
     stop_task = asyncio.create_task(stop.wait(), name="howl-stop")
     log.info("howl_started", mode=services.mode, http=f"http://{settings.http_host}:{port}")
+    log.info("settings", **settings.summary())
+    if unused := settings.not_used_yet():
+        log.warning(
+            "settings_not_used_yet", settings=unused, hint="accepted; nothing reads them yet"
+        )
     if emulator is not None:
         log.info("playground_ready", url=f"http://127.0.0.1:{port}/playground")
     try:
