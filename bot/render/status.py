@@ -17,7 +17,8 @@ def render_start(*, mode: str) -> Rendered:
         "",
         "Alerts from Alertmanager, Grafana or /alert become incidents, each with one card in "
         "the on-call group, kept up to date as the incident changes.",
-        "Act on them with /ack, /silence and /resolve; /incidents lists what is open.",
+        "Act on them with the card's buttons or /ack, /silence and /resolve; "
+        "/incidents lists what is open.",
         "",
         "/help lists every command; /status shows how Howl is doing.",
     ]

@@ -32,7 +32,8 @@ def built(tmp_path: Path) -> Iterator[set[str]]:
     settings = load_settings(
         _env_file=None, HOWL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
     )
-    services = build_services(settings, create_engine(settings.database_url), mode="playground")
+    engine = create_engine(settings.database_url)
+    services = build_services(settings, engine, mode="playground", buttons_key=b"k" * 32)
     application = build_application(services, token="1:t", base_url="http://127.0.0.1:9/bot")
     yield registered_commands(application)
 
