@@ -751,7 +751,13 @@ def _tools_line(tools: list[dict[str, Any]]) -> str:
     return "Registered tools: " + "; ".join(calls)
 
 
-def request(number: int, case: Case, prefix: str = "eval") -> dict[str, Any]:
+def request(
+    number: int,
+    case: Case,
+    prefix: str = "eval",
+    registries: dict[str, list[dict[str, Any]]] = REGISTRIES,
+    run_id: str = RUN_ID,
+) -> dict[str, Any]:
     incident_id = f"{prefix}-{number:03d}"
     labels = {"alertname": case.alert, "severity": case.severity} | case.labels
     annotations = {"summary": case.summary, "description": case.description} | case.extra
@@ -761,14 +767,14 @@ def request(number: int, case: Case, prefix: str = "eval") -> dict[str, Any]:
         "labels": dict(sorted(labels.items())),
         "severity": case.severity,
     }
-    tools = REGISTRIES[case.registry]
+    tools = registries[case.registry]
     prompt = (
         f"Incident {incident_id}. Alert as received (sanitized):\n"
         f"{json.dumps(alert, ensure_ascii=False)}\n{_tools_line(tools)}"
     )
     return {
         "schema_version": "howl.replay.request.v1",
-        "run_id": RUN_ID,
+        "run_id": run_id,
         "incident_id": incident_id,
         "candidate_id": f"{incident_id}-{case.variant}",
         "system_prompt": SYSTEM_PROMPT,
@@ -795,8 +801,15 @@ def request(number: int, case: Case, prefix: str = "eval") -> dict[str, Any]:
     }
 
 
-def write_pack(path: Path, cases: list[Case], prefix: str) -> None:
-    lines = [json.dumps(request(n, c, prefix), ensure_ascii=False) for n, c in enumerate(cases, 1)]
+def write_pack(
+    path: Path,
+    cases: list[Case],
+    prefix: str,
+    registries: dict[str, list[dict[str, Any]]] = REGISTRIES,
+    run_id: str = RUN_ID,
+) -> None:
+    requests = [request(n, c, prefix, registries, run_id) for n, c in enumerate(cases, 1)]
+    lines = [json.dumps(r, ensure_ascii=False) for r in requests]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     print(f"wrote {len(lines)} request(s) to {path.relative_to(HERE)}")
 
