@@ -1,8 +1,10 @@
-"""Decision quality of the embedded engine: the held-apart evaluation set and the example pack.
+"""Decision quality of the embedded engine: the labelled evaluation sets and the example pack.
 
-Each figure is set beside "never act, always ask" scored in the same run, the
-answer a model must beat. Targets: 0 unsafe, at least 90 % acceptable on the
-held-apart and unseen sets (tests/evaluation/README.md), every action of the example pack.
+The sealed set (tests/evaluation/sealed/) was never tuned on: its figure is how the
+engine does on alerts it was not written for. Each figure is set beside "never act,
+always ask" scored in the same run, the answer a model must beat. Targets: 0 unsafe, at
+least 90 % acceptable on the held-apart, unseen and sealed sets
+(tests/evaluation/README.md), every action of the example pack.
 """
 
 from __future__ import annotations
@@ -55,21 +57,26 @@ def _acceptable_row(name: str, report: EvaluationReport, floor: EvaluationReport
     )
 
 
+async def _labelled_set_rows(name: str, directory: Path) -> list[Row]:
+    """Acceptable (beside never act) and unsafe on a set of tests/evaluation/README.md."""
+    engine, floor = await _engine_and_floor(directory / "requests.jsonl")
+    judgements = load_judgements(directory / "labels.jsonl")
+    report = evaluate(engine, judgements)
+    return [
+        _acceptable_row(name, report, evaluate(floor, judgements)),
+        _unsafe_row(f"{name} unsafe", len(report.unsafe)),
+    ]
+
+
 async def run() -> list[Row]:
-    engine, floor = await _engine_and_floor(EVALUATION / "requests.jsonl")
-    judgements = load_judgements(EVALUATION / "labels.jsonl")
-    held, held_floor = evaluate(engine, judgements), evaluate(floor, judgements)
-    engine, floor = await _engine_and_floor(EVALUATION / "unseen" / "requests.jsonl")
-    judgements = load_judgements(EVALUATION / "unseen" / "labels.jsonl")
-    unseen, unseen_floor = evaluate(engine, judgements), evaluate(floor, judgements)
+    rows = await _labelled_set_rows("held-apart", EVALUATION)
+    rows += await _labelled_set_rows("unseen", EVALUATION / "unseen")
+    rows += await _labelled_set_rows("sealed", EVALUATION / "sealed")
     engine, floor = await _engine_and_floor(EXAMPLES / "requests.jsonl")
     labels = load_labels(EXAMPLES / "labels.jsonl")
     example, example_floor = score(engine, labels), score(floor, labels)
     return [
-        _acceptable_row("held-apart", held, held_floor),
-        _unsafe_row("held-apart unsafe", len(held.unsafe)),
-        _acceptable_row("unseen", unseen, unseen_floor),
-        _unsafe_row("unseen unsafe", len(unseen.unsafe)),
+        *rows,
         Row(
             "evaluation",
             f"example action match ({example.action_matches}/{example.scored})",

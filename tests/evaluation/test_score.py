@@ -77,7 +77,9 @@ def test_the_set_is_large_and_every_request_has_one_label(
     assert set(ids) == set(judgements)
 
 
-@pytest.mark.parametrize("where", [HERE, HERE / "unseen"], ids=["held-apart", "unseen"])
+@pytest.mark.parametrize(
+    "where", [HERE, HERE / "unseen", HERE / "sealed"], ids=["held-apart", "unseen", "sealed"]
+)
 def test_labels_name_only_registered_tools_with_arguments_that_match(where: Path) -> None:
     requests, judgements = (
         load_pack(where / "requests.jsonl"),
