@@ -35,13 +35,17 @@ from bot.metrics import Metrics
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.page import TEAMMATE_ID
 from bot.playground.server import create_emulator_app
-from bot.render.incident import incident_card
+from bot.render.incident import SilenceLink, card_key, incident_card
+from bot.render.renotify import render_renotify
 from bot.services import Services
+from core.alerting.alertmanager import AlertmanagerSilences
 from core.alerting.grouping import Grouping
 from core.alerting.intake_queue import IntakeQueue
 from core.alerting.ports import CardMaker
 from core.alerting.publisher import CardPublisher
+from core.alerting.renotify import Renotifier, RenotifyPolicy
 from core.alerting.service import IncidentService
+from core.alerting.silences import SilenceMirror
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.errors import ConfigError
 from core.llm.router import build_router
@@ -88,9 +92,39 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
     config = settings.howl_config()
     store = SqlIncidentStore(sessions, outbox.cards, clock)
     buttons = CallbackCodec(buttons_key)
-    cards = CardPublisher(store, _card_maker(alert_chat_id, buttons, shadow=settings.shadow))
+    # shadow mode acts nowhere: no Alertmanager silences either
+    silence_api = (
+        AlertmanagerSilences(settings.alertmanager_url)
+        if settings.alertmanager_url and not settings.shadow
+        else None
+    )
+    mirror = SilenceMirror(store, clock, silence_api) if silence_api is not None else None
+    cards = CardPublisher(
+        store,
+        _card_maker(
+            alert_chat_id,
+            buttons,
+            shadow=settings.shadow,
+            silence_link=silence_api.link if silence_api is not None else None,
+        ),
+    )
     incidents = IncidentService(
-        store, clock, grouping=Grouping.from_config(config), on_change=cards.poke
+        store, clock, grouping=Grouping.from_config(config), on_change=cards.poke, silences=mirror
+    )
+    policy = RenotifyPolicy.from_config(config)
+    renotifier = (
+        Renotifier(
+            store,
+            clock,
+            policy=policy,
+            chat_id=alert_chat_id,
+            cards=outbox.cards,
+            outbox=outbox.queue,
+            render=render_renotify,
+            card_key=card_key,
+        )
+        if policy.enabled and alert_chat_id is not None and not settings.shadow
+        else None
     )
     return Services(
         settings=settings,
@@ -110,16 +144,26 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         mode=mode,
         alert_chat_id=alert_chat_id,
         allowed_chat_ids=settings.effective_allowed_chat_ids(),
+        renotifier=renotifier,
+        silence_api=silence_api,
     )
 
 
-def _card_maker(chat_id: int | None, buttons: CallbackCodec, *, shadow: bool) -> CardMaker:
+def _card_maker(
+    chat_id: int | None,
+    buttons: CallbackCodec,
+    *,
+    shadow: bool,
+    silence_link: SilenceLink = None,
+) -> CardMaker:
     """Incident cards go to the alert chat; with none set (or in shadow mode) nowhere."""
     if chat_id is None or shadow:
         if chat_id is None:
             log.warning("no_alert_chat", hint="set HOWL_ALERT_CHAT_ID to post incident cards")
         return lambda _view: None
-    return lambda view: incident_card(view, chat_id=chat_id, buttons=buttons)
+    return lambda view: incident_card(
+        view, chat_id=chat_id, buttons=buttons, silence_link=silence_link
+    )
 
 
 def build_application(services: Services, *, token: str, base_url: str) -> Application:  # type: ignore[type-arg]
@@ -256,6 +300,7 @@ async def check_config(settings: Settings) -> None:
     """A missing or broken HOWL_CONFIG stops us before anything starts (no database, no socket)."""
     config = settings.howl_config()
     Grouping.from_config(config)
+    RenotifyPolicy.from_config(config)
     await build_router(settings, config).aclose()
 
 
@@ -335,6 +380,8 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
         await services.intake.close()
         await services.cards.stop()
         await services.llm.aclose()
+        if services.silence_api is not None:
+            await services.silence_api.aclose()
         sock.close()
     if failure is not None:
         raise failure

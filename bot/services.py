@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.keyboards import CallbackCodec
 from bot.metrics import Metrics
+from core.alerting.alertmanager import AlertmanagerSilences
 from core.alerting.intake_queue import IntakeQueue
 from core.alerting.publisher import CardPublisher
+from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
 from core.config import Settings
 from core.llm.router import Router
@@ -48,5 +50,9 @@ class Services:
     buttons: CallbackCodec
     #: the one door to the models (providers, routes, contracts)
     llm: Router
+    #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
+    renotifier: Renotifier | None = None
+    #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set
+    silence_api: AlertmanagerSilences | None = None
     #: True while the Telegram poller runs (readiness)
     poller_running: Callable[[], bool] = lambda: False

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     llm_model: str = Field("nvidia/nemotron-mini-4b-instruct", alias="HOWL_LLM_MODEL")
     llm_local: bool = Field(True, alias="HOWL_LLM_LOCAL")
     prometheus_url: str = Field("", alias="HOWL_PROMETHEUS_URL")
+    alertmanager_url: str = Field("", alias="HOWL_ALERTMANAGER_URL")
     config_path: Path | None = Field(None, alias="HOWL_CONFIG")
     debate_timeout_s: float = Field(260.0, gt=0, alias="HOWL_DEBATE_TIMEOUT_S")
     approval_ttl_s: int = Field(900, gt=0, alias="HOWL_APPROVAL_TTL_S")
@@ -95,7 +96,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("telegram_api_base_url", "llm_base_url", "prometheus_url")
+    @field_validator("telegram_api_base_url", "llm_base_url", "prometheus_url", "alertmanager_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):

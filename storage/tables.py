@@ -124,6 +124,12 @@ class IncidentRow(Base):
         ),
         Index("ix_incidents_status_silenced_until", "status", "silenced_until"),
         Index(
+            "ix_incidents_alertmanager_silence",
+            "id",
+            sqlite_where=text("alertmanager_silence_id IS NOT NULL"),
+            postgresql_where=text("alertmanager_silence_id IS NOT NULL"),
+        ),
+        Index(
             "ix_incidents_unpublished",
             "id",
             sqlite_where=text("published_version < version"),
@@ -149,6 +155,9 @@ class IncidentRow(Base):
     prior_status: Mapped[str | None] = mapped_column(String(14))
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     firing_count: Mapped[int] = mapped_column(Integer, default=0)
+    renotified_at: Mapped[datetime | None]
+    alertmanager_silence_id: Mapped[str | None] = mapped_column(String(64))
+    alertmanager_error: Mapped[str | None] = mapped_column(String(200))
     #: bumped by every change; the card is owed while published_version lags behind
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_version: Mapped[int] = mapped_column(Integer, default=0)

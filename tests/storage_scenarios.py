@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.alerting.lifecycle import Command
 from core.alerting.models import Actor, Alert, AlertStatus, IncidentStatus, IncidentView, Severity
+from core.alerting.ports import IncidentTx
 from core.alerting.publisher import CardPublisher
 from core.alerting.service import IncidentService
 from core.messages import Card, Priority, Rendered
@@ -208,3 +209,38 @@ async def exercise_storm_digests(engine: AsyncEngine) -> None:
         ("incident:5", "send"), (digest.card_key, "edit"),
     }  # fmt: skip
     assert await outbox.digests.folded_chats() == []
+
+
+async def exercise_notify_queries(engine: AsyncEngine) -> None:
+    """Re-notify candidates and released Alertmanager silences, with their new columns."""
+    clock, sessions = Clock(), session_factory(engine)
+    store = SqlIncidentStore(sessions, SqlOutbox.over(sessions, clock).cards, clock)
+    service = IncidentService(store, clock)
+    http = Actor(id="http", name="webhook")
+    firing = {
+        ns: (await service.ingest([alert(f"{ns}-1").model_copy(update={
+            "fingerprint": f"fp-{ns}", "labels": {"alertname": "Down", "namespace": ns},
+        })], actor=http)).incidents[0]
+        for ns in ("a", "b", "c")
+    }  # fmt: skip
+    await service.act(firing["b"], Command.ACK, actor=http)
+    await service.act(firing["c"], Command.SILENCE, actor=http, until=T0 + timedelta(hours=1))
+    assert [i.id for i in await store.firing_unacknowledged(limit=10)] == [firing["a"]]
+    assert await store.firing_unacknowledged(limit=0) == []
+
+    async def mark(incident_id: int, **fields: object) -> None:
+        async def work(tx: IncidentTx) -> None:
+            found = (await tx.incidents({incident_id}))[incident_id]
+            await tx.save(found.model_copy(update=fields))
+
+        await store.run(work)
+
+    await mark(firing["a"], renotified_at=T0 + timedelta(minutes=30))
+    await mark(firing["b"], alertmanager_silence_id="s-b", alertmanager_error="x" * 200)
+    await mark(firing["c"], alertmanager_silence_id="s-c")
+    [again] = await store.firing_unacknowledged(limit=10)
+    assert again.renotified_at == T0 + timedelta(minutes=30)
+    # only b: c is still silenced, so its Alertmanager silence is still wanted
+    [released] = await store.released_silences(limit=10)
+    assert (released.id, released.alertmanager_silence_id) == (firing["b"], "s-b")
+    assert released.alertmanager_error == "x" * 200

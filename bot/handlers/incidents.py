@@ -11,14 +11,14 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.context import Context, services_of
+from bot.context import SERVICES_KEY, Context, services_of
 from bot.handlers.common import reply
 from bot.render.html import esc
 from bot.render.incident import headline
 from bot.render.incident_detail import DETAIL_ALERTS, render_incident_detail
 from core.alerting.durations import describe, parse_duration
 from core.alerting.lifecycle import Command
-from core.alerting.models import Actor
+from core.alerting.models import Actor, Incident, IncidentStatus
 from core.errors import InvalidInputError
 from core.messages import Rendered
 
@@ -82,7 +82,8 @@ async def _act(update: Update, context: Context, command: Command, usage: str) -
     after = await services.incidents.act(incident_id, command, actor=actor, until=until)
     text = done_line(after.id, command, actor, silenced_for=duration)
     # plain text (a button's answer uses it as is); a name may hold '<' or '&'
-    await reply(update, context, Rendered(text=esc(text)))
+    lines = [esc(text), *alertmanager_warning(after)]
+    await reply(update, context, Rendered(text="\n".join(lines)))
 
 
 def done_line(
@@ -91,6 +92,17 @@ def done_line(
     """`Incident #12 acknowledged by Alice.`: the answer to a command, or to a button press."""
     done = f"silenced for {describe(silenced_for)}" if silenced_for else after_word(command)
     return f"Incident #{incident_id} {done} by {actor.name}."
+
+
+def alertmanager_warning(incident: Incident) -> list[str]:
+    """One line when the silence holds in Howl but Alertmanager did not take it.
+
+    Only in a command's answer: a button's one-line answer leaves it to the card.
+    """
+    if incident.status is IncidentStatus.SILENCED and incident.alertmanager_error:
+        reason = esc(incident.alertmanager_error)
+        return [f"⚠️ The Alertmanager silence could not be made ({reason}); Howl's silence holds."]
+    return []
 
 
 def after_word(command: Command) -> str:
@@ -118,6 +130,13 @@ async def lift_silences(context: Context) -> None:
     await services_of(context).incidents.lift_expired_silences()
 
 
+async def renotify(context: Context) -> None:
+    """Job: announce again, as a reply to its card, each incident still firing unacknowledged."""
+    renotifier = services_of(context).renotifier
+    if renotifier is not None:
+        await renotifier.run_once()
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     for name, callback in (
         ("alert", alert),
@@ -132,3 +151,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.job_queue.run_repeating(
         lift_silences, interval=SILENCE_LIFT_EVERY, first=SILENCE_LIFT_EVERY, name="lift-silences"
     )
+    renotifier = application.bot_data[SERVICES_KEY].renotifier
+    if renotifier is not None:
+        every = renotifier.policy.check_every
+        application.job_queue.run_repeating(renotify, interval=every, first=every, name="renotify")

@@ -6,7 +6,7 @@ and only the next steps that are still open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import structlog
@@ -212,11 +212,28 @@ def _context(view: IncidentView, common: Shared) -> list[str]:
     return lines
 
 
-def render_incident(view: IncidentView) -> Rendered:
+#: an Alertmanager silence id -> its page (None: Alertmanager is not configured)
+SilenceLink = Callable[[str], str] | None
+
+
+def alertmanager_line(incident: Incident, silence_link: SilenceLink) -> list[str]:
+    """While silenced: the link to the mirrored Alertmanager silence, or why there is none."""
+    if incident.status is not IncidentStatus.SILENCED or silence_link is None:
+        return []
+    if incident.alertmanager_error and not incident.alertmanager_silence_id:
+        return ["⚠️ The Alertmanager silence could not be made; alerts still arrive there."]
+    if incident.alertmanager_silence_id:
+        shown = link(silence_link(incident.alertmanager_silence_id), "Silence in Alertmanager")
+        return [f"🔕 {shown}"] if shown else []
+    return []
+
+
+def render_incident(view: IncidentView, *, silence_link: SilenceLink = None) -> Rendered:
     """The card: head, what the alerts share, each alert apart (trimmed to fit), next steps."""
     incident = view.incident
     common = Shared.of(incident.labels, view.alerts)
     lines = head(view, common)
+    lines.extend(alertmanager_line(incident, silence_link))
     if view.alerts:
         lines.append("")
         lines.extend(_context(view, common))
@@ -232,14 +249,18 @@ def render_incident(view: IncidentView) -> Rendered:
 
 
 def incident_card(
-    view: IncidentView, *, chat_id: int, buttons: CallbackCodec | None = None
+    view: IncidentView,
+    *,
+    chat_id: int,
+    buttons: CallbackCodec | None = None,
+    silence_link: SilenceLink = None,
 ) -> Card:
     """The card to queue; the outbox sends it the first time and edits it after.
 
     With `buttons` (the signing codec) the card carries the buttons for its status.
     """
     try:
-        content = render_incident(view)
+        content = render_incident(view, silence_link=silence_link)
     except Exception:
         # a sender's payload we did not foresee: the incident still gets a card
         log.exception("incident_render_failed", incident_id=view.incident.id)

@@ -86,6 +86,12 @@ class Incident(BaseModel):
     #: distinct alerts (fingerprints) in the incident, and how many of them fire
     alert_count: int = 0
     firing_count: int = 0
+    #: when the incident was last announced again while firing unacknowledged (re-notify)
+    renotified_at: datetime | None = None
+    #: the silence mirrored in Alertmanager; kept until Alertmanager has expired it
+    alertmanager_silence_id: str | None = None
+    #: why the last silence could not be mirrored in Alertmanager (the card says so)
+    alertmanager_error: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -75,6 +75,14 @@ class IncidentStore(Protocol):
         """Silenced incidents whose silence ends at or before `before`."""
         ...
 
+    async def firing_unacknowledged(self, *, limit: int) -> list[Incident]:
+        """Incidents in status `firing` (not acknowledged, silenced or resolved), oldest first."""
+        ...
+
+    async def released_silences(self, *, limit: int) -> list[Incident]:
+        """Incidents no longer silenced that still hold a mirrored Alertmanager silence."""
+        ...
+
     async def counts_by_status(self) -> dict[str, int]:
         """How many incidents are in each status."""
         ...

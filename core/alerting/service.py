@@ -32,6 +32,7 @@ from core.alerting.models import (
 )
 from core.alerting.payloads import SEVERITY_WORDS
 from core.alerting.ports import VIEW_ALERTS, IncidentStore, IncidentTx
+from core.alerting.silences import SilenceMirror
 from core.audit import AuditEntry
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.ports import Clock
@@ -97,10 +98,13 @@ class IncidentService:
         *,
         grouping: Grouping | None = None,
         on_change: Callable[[Iterable[int]], None] | None = None,
+        silences: SilenceMirror | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._grouping = grouping or Grouping()
+        #: mirrors silences in Alertmanager (HOWL_ALERTMANAGER_URL); None: Howl's own only
+        self._silences = silences
         #: told which incidents changed, after each commit (the card publisher's poke)
         self._on_change = on_change or (lambda _ids: None)
 
@@ -355,10 +359,12 @@ class IncidentService:
         """A person's (or the silence job's) change: checked, saved, audited, card re-queued.
 
         `expected`: the status the person saw (a button); if it has moved on, nothing changes.
+        With Alertmanager configured, its silence follows after the commit; the
+        returned incident says whether that worked (`alertmanager_error`).
         """
         now = self._clock.now()
 
-        async def work(tx: IncidentTx) -> Incident:
+        async def work(tx: IncidentTx) -> tuple[Incident, Incident]:
             incident = (await tx.incidents({incident_id})).get(incident_id)
             if incident is None:
                 raise NotFoundError(f"No incident #{incident_id}.")
@@ -370,14 +376,24 @@ class IncidentService:
             if until is not None:
                 detail["until"] = until.isoformat()
             await tx.audit(self._entry(actor, f"incident.{command.value}", after, now, **detail))
-            return after
+            return incident, after
 
-        changed = await self._store.run(work)
+        before, changed = await self._store.run(work)
         self._on_change([changed.id])
+        if self._silences is not None:
+            # after the commit: Howl's silence holds whatever Alertmanager answers
+            changed = await self._silences.follow(before, changed, actor=actor)
+            self._on_change([changed.id])
         return changed
 
     async def lift_expired_silences(self) -> int:
-        """End every silence whose time is up; returns how many ended."""
+        """End every silence whose time is up; returns how many ended.
+
+        Also expires Alertmanager silences whose Howl silence ended elsewhere
+        (every alert resolved) or whose expiry failed before.
+        """
+        if self._silences is not None:
+            self._on_change(await self._silences.sweep())
         lifted = 0
         for incident_id in await self._store.silences_ending(self._clock.now()):
             try:

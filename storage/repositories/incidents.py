@@ -291,6 +291,27 @@ class SqlIncidentStore:
         async with read_session(self._sessions) as session:
             return list((await session.scalars(query)).all())
 
+    async def firing_unacknowledged(self, *, limit: int) -> list[Incident]:
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.status == IncidentStatus.FIRING.value)
+            .order_by(IncidentRow.id)
+            .limit(limit)
+        )
+        async with read_session(self._sessions) as session:
+            return [_to_incident(row) for row in (await session.scalars(query)).all()]
+
+    async def released_silences(self, *, limit: int) -> list[Incident]:
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.alertmanager_silence_id.is_not(None))
+            .where(IncidentRow.status != IncidentStatus.SILENCED.value)
+            .order_by(IncidentRow.id)
+            .limit(limit)
+        )
+        async with read_session(self._sessions) as session:
+            return [_to_incident(row) for row in (await session.scalars(query)).all()]
+
     async def unpublished(self, *, limit: int) -> list[int]:
         query = select(IncidentRow.id).where(_CARD_BEHIND).order_by(*_PUBLISH_ORDER).limit(limit)
         async with read_session(self._sessions) as session:

@@ -16,6 +16,7 @@ from tests.e2e.conftest import create_database
 from tests.storage_scenarios import (
     exercise_full_view,
     exercise_incident_store,
+    exercise_notify_queries,
     exercise_storm_digests,
 )
 
@@ -63,6 +64,7 @@ async def test_incidents_on_postgres(postgres_url: str) -> None:
     try:
         await upgrade(engine)
         await exercise_incident_store(engine)
+        await exercise_notify_queries(engine)
     finally:
         await engine.dispose()
 

@@ -62,6 +62,9 @@ async def test_bad_setting_stops_run_with_one_line(
     [
         ("[incidents]\ngroup_by = \"alertname\"\n",
          "HOWL_CONFIG [incidents] group_by: expected a non-empty list of label names"),
+        ("[incidents]\nrenotify_after = \"soon\"\n",
+         "HOWL_CONFIG [incidents] renotify_after: expected a duration like 30m or 2h"),
+        ("[incidents]\nmention = \"@alice\"\n", "HOWL_CONFIG [incidents] mention: expected a list"),
         ("[llm.routes.diagnose]\nproviders = [\"nowhere\"]\n", "nowhere"),
         ("[[actions]\n", "is not valid TOML"),
     ],

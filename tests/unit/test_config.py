@@ -50,6 +50,10 @@ def test_with_a_token_nobody_approves_by_default() -> None:
         ),
         ({"HOWL_LLM_BASE_URL": "ftp://x"}, "bad setting HOWL_LLM_BASE_URL: expected an http"),
         (
+            {"HOWL_ALERTMANAGER_URL": "am:9093"},
+            "bad setting HOWL_ALERTMANAGER_URL: expected an http",
+        ),
+        (
             {"HOWL_LOG_FORMAT": "xml"},
             "bad setting HOWL_LOG_FORMAT: Input should be 'console' or 'json'",
         ),

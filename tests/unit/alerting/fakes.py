@@ -262,6 +262,18 @@ class FakeIncidentStore:
             and i.silenced_until <= before
         )
 
+    async def firing_unacknowledged(self, *, limit: int) -> list[Incident]:
+        found = [i for i in self._data.incidents.values() if i.status is IncidentStatus.FIRING]
+        return sorted(found, key=lambda i: i.id)[:limit]
+
+    async def released_silences(self, *, limit: int) -> list[Incident]:
+        found = [
+            i
+            for i in self._data.incidents.values()
+            if i.alertmanager_silence_id is not None and i.status is not IncidentStatus.SILENCED
+        ]
+        return sorted(found, key=lambda i: i.id)[:limit]
+
     async def unpublished(self, *, limit: int) -> list[int]:
         return self._owed(self._data.incidents)[:limit]
 

@@ -43,16 +43,6 @@ class Changes:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store() -> FakeIncidentStore:
-    return FakeIncidentStore()
-
-
-@pytest.fixture
 def changes(store: FakeIncidentStore) -> Changes:
     return Changes(store)
 

@@ -19,7 +19,13 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories import SqlIncidentStore, SqlOutbox
 from storage.tables import Base
-from tests.storage_scenarios import Clock, alert, exercise_full_view, exercise_incident_store
+from tests.storage_scenarios import (
+    Clock,
+    alert,
+    exercise_full_view,
+    exercise_incident_store,
+    exercise_notify_queries,
+)
 
 
 @pytest.fixture
@@ -36,6 +42,10 @@ async def test_incident_store_contract(engine: AsyncEngine) -> None:
 
 async def test_full_views_and_the_senders_start(engine: AsyncEngine) -> None:
     await exercise_full_view(engine)
+
+
+async def test_notify_queries(engine: AsyncEngine) -> None:
+    await exercise_notify_queries(engine)
 
 
 async def test_migrations_create_exactly_the_declared_tables(engine: AsyncEngine) -> None:
