@@ -26,6 +26,7 @@ from bot.context import SERVICES_KEY
 from bot.delivery import DeliveryWorker
 from bot.handlers import callbacks, chat, commands
 from bot.handlers import incidents as incident_handlers
+from bot.handlers import runs as run_handlers
 from bot.handlers.catalog import CATALOG
 from bot.handlers.common import allowed_chats_only, once_per_update
 from bot.handlers.errors import on_error
@@ -55,6 +56,7 @@ from storage.migrate import upgrade
 from storage.repositories import (
     SqlIncidentStore,
     SqlOutbox,
+    SqlRunStore,
     SqlSigningKeys,
     SqlUpdateLedger,
 )
@@ -138,6 +140,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         outbox=outbox.queue,
         delivery=outbox.queue,
         digests=outbox.digests,
+        runs=SqlRunStore(sessions, clock),
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -185,10 +188,14 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     # --- capability handlers (each issue registers its own here) ---
     incident_handlers.register(application)
     callbacks.register(application)
+    run_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         _housekeeping, interval=HOUSEKEEPING_EVERY, first=timedelta(minutes=1), name="housekeeping"
+    )
+    application.job_queue.run_repeating(
+        run_handlers.reap_runs, interval=run_handlers.REAP_EVERY, name="reap-runs"
     )
     return application
 

@@ -18,6 +18,7 @@ from core.alerting.service import IncidentService
 from core.config import Settings
 from core.llm.router import Router
 from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
+from core.runs import RunStore
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Services:
     buttons: CallbackCodec
     #: the one door to the models (providers, routes, contracts)
     llm: Router
+    #: runs of work per incident trigger, leased to workers (see core/runs.py)
+    runs: RunStore
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

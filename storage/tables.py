@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -205,4 +206,31 @@ class AlertStateRow(_AlertColumns, Base):
     incident_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")
     )
+    updated_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    """A run of work for an incident (see core/runs.py); one per (incident, trigger)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        # the idempotency key: a second create for the same trigger finds this row
+        UniqueConstraint("incident_id", "trigger"),
+        Index("ix_runs_state_lease_expires_at", "state", "lease_expires_at"),
+    )
+
+    #: a UUIDv7 in canonical text form: sorting by id sorts by creation time
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE")
+    )
+    trigger: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None]
+    traceparent: Mapped[str] = mapped_column(String(55))
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

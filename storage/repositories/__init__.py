@@ -3,7 +3,15 @@
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.runs import SqlRunStore
 from storage.repositories.signing_keys import SqlSigningKeys
 from storage.repositories.updates import SqlUpdateLedger
 
-__all__ = ["SqlAuditLog", "SqlIncidentStore", "SqlOutbox", "SqlSigningKeys", "SqlUpdateLedger"]
+__all__ = [
+    "SqlAuditLog",
+    "SqlIncidentStore",
+    "SqlOutbox",
+    "SqlRunStore",
+    "SqlSigningKeys",
+    "SqlUpdateLedger",
+]

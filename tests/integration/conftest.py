@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from bot.app import build_services, load_buttons_key
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.server import create_emulator_app
+from bot.services import Services
+from core.config import load_settings
+from storage.db import create_engine
+from storage.migrate import upgrade
 from tests.servers.telegram import serve_asgi
 
 TOKEN = "123456:TEST-token-for-the-emulator-only-0000000"
@@ -44,3 +50,17 @@ async def telegram() -> AsyncIterator[TelegramWorld]:
     async with serve_asgi(create_emulator_app(emulator)) as url:
         yield TelegramWorld(emulator, url)
         await emulator.close()  # wakes any long poll left open, before the server stops
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    """The process's services over a migrated SQLite database in tmp_path (no Telegram)."""
+    settings = load_settings(
+        _env_file=None, HOWL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    )
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    yield build_services(
+        settings, engine, mode="playground", buttons_key=await load_buttons_key(engine)
+    )
+    await engine.dispose()

@@ -1,0 +1,33 @@
+"""/runs, and the reaper job that returns runs with expired leases to the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import Context, services_of
+from bot.handlers.common import reply
+from bot.render.runs import render_runs
+from core.run_worker import reap_expired
+
+LIST_LIMIT = 15
+#: a quarter of a lease (core.run_worker.LEASE_FOR): a dead worker's run waits at most 75 s
+REAP_EVERY = timedelta(seconds=15)
+
+
+async def runs(update: Update, context: Context) -> None:
+    """Recent runs and their states."""
+    found = await services_of(context).runs.recent(limit=LIST_LIMIT)
+    await reply(update, context, render_runs(found, limit=LIST_LIMIT))
+
+
+async def reap_runs(context: Context) -> None:
+    """Job: runs whose worker stopped renewing its lease go back to pending, or time out."""
+    services = services_of(context)
+    await reap_expired(services.runs, services.clock)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("runs", runs))

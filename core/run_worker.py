@@ -1,0 +1,140 @@
+"""The run worker and the reaper: every claimed run ends completed, failed or back in the queue.
+
+What cannot happen: two workers working one run (a claim is exclusive, see
+`RunStore.claim`; a worker that loses its lease stops its work and its final
+write is refused as stale), or a run left leased forever by a worker that died
+(its lease is not renewed, so the reaper returns it to pending, or times it out
+after `max_attempts`).
+
+The work function is given to the worker (the debate will be one); it gets the
+run and returns when done. Returning is `completed`; raising is `failed` with
+the error as the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from core.ports import Clock
+from core.runs import Reaping, Run, RunEvent, RunStore, StaleRun, decide_reaping
+from core.tracecontext import bound_to_run
+
+log = structlog.get_logger(__name__)
+
+Work = Callable[[Run], Coroutine[Any, Any, None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+LEASE_FOR = timedelta(seconds=60)
+#: a third of the lease: two heartbeats can be late before the lease runs out
+HEARTBEAT_EVERY = timedelta(seconds=20)
+MAX_ATTEMPTS = 3
+REAP_BATCH = 100
+
+
+class LeaseLost(Exception):
+    """The worker's lease on a run ended (reaped, or reclaimed after expiry)."""
+
+
+class RunWorker:
+    """Claims pending runs one at a time and works each under a heartbeated lease."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        work: Work,
+        *,
+        owner: str,
+        lease_for: timedelta = LEASE_FOR,
+        heartbeat_every: timedelta = HEARTBEAT_EVERY,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._work = work
+        self.owner = owner
+        self._lease_for = lease_for
+        self._heartbeat_every = heartbeat_every
+        self._sleep = sleep
+        self._wake = asyncio.Event()
+
+    def poke(self) -> None:
+        """A run was created: look for it now instead of at the next idle tick."""
+        self._wake.set()
+
+    async def run_forever(self, *, idle: timedelta = timedelta(seconds=5)) -> None:
+        """Claim and work runs until cancelled; sleeps `idle` (or until poked) when none wait."""
+        while True:
+            # cleared before looking, so a poke during the look is not lost
+            self._wake.clear()
+            if await self.run_once() is not None:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle.total_seconds())
+
+    async def run_once(self) -> Run | None:
+        """Claim one pending run and work it to its end; None when none was free.
+
+        Returns the run as this worker left it (completed or failed), or as it
+        was when the lease was lost.
+        """
+        run = await self._store.claim(self.owner, lease_for=self._lease_for)
+        if run is None:
+            return None
+        with bound_to_run(run.id, run.traceparent):
+            log.info("run_claimed", attempt=run.attempts, incident_id=run.incident_id)
+            try:
+                run = await self._store.advance(run, RunEvent.START)
+                event, reason = await self._work_with_heartbeat(run)
+                run = await self._store.advance(run, event, reason=reason)
+            except (StaleRun, LeaseLost):
+                log.warning("run_lease_lost", attempt=run.attempts)
+                return run
+            log.info("run_finished", state=run.state.value, reason=run.reason)
+            return run
+
+    async def _work_with_heartbeat(self, run: Run) -> tuple[RunEvent, str | None]:
+        work = asyncio.create_task(self._work(run), name=f"run-{run.id}")
+        beat = asyncio.create_task(self._heartbeat(run, work), name=f"heartbeat-{run.id}")
+        try:
+            await asyncio.wait({work})
+        finally:
+            # work still running here means we were cancelled ourselves: the lease will lapse
+            for task in (work, beat):
+                if not task.done():
+                    task.cancel()
+            # wait, not `await beat`: a CancelledError of ours must not be taken for beat's
+            await asyncio.wait({beat})
+        if work.cancelled():
+            raise LeaseLost
+        failure = work.exception()
+        if failure is None:
+            return RunEvent.COMPLETE, None
+        log.error("run_work_failed", exc_info=failure)
+        return RunEvent.FAIL, f"{type(failure).__name__}: {failure}"[:500]
+
+    async def _heartbeat(self, run: Run, work: asyncio.Task[None]) -> None:
+        while True:
+            await self._sleep(self._heartbeat_every.total_seconds())
+            if not await self._store.heartbeat(run, lease_for=self._lease_for):
+                # someone else may have it now: stop, so the work is not done twice
+                work.cancel()
+                return
+
+
+async def reap_expired(
+    store: RunStore, clock: Clock, *, max_attempts: int = MAX_ATTEMPTS
+) -> list[Reaping]:
+    """Return runs whose lease ran out to pending, or time them out; the decisions applied."""
+    runs = await store.expired(limit=REAP_BATCH)
+    applied: list[Reaping] = []
+    for decision in decide_reaping(runs, now=clock.now(), max_attempts=max_attempts):
+        if await store.reap(decision):
+            with bound_to_run(decision.run.id, decision.run.traceparent):
+                log.warning("run_reaped", move=decision.event.value, reason=decision.reason)
+            applied.append(decision)
+    return applied

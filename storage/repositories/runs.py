@@ -1,0 +1,229 @@
+"""Runs on the runs table: created once per trigger, leased to one worker at a time.
+
+What cannot happen, and why:
+- two runs for one (incident, trigger): a unique constraint, and the insert is
+  `ON CONFLICT DO NOTHING` followed by a read, so racing creators (threads or
+  processes) all get the one row — no check-then-insert window;
+- one run claimed by two workers: the candidate rows are read `FOR UPDATE SKIP
+  LOCKED` on PostgreSQL (a second claimer skips a row being claimed instead of
+  waiting for it) and under the writer lock on SQLite (write transactions
+  begin IMMEDIATE, see storage/db.py), and the claiming UPDATE is conditional on
+  the version that was read;
+- a write based on a stale read: every change goes through
+  `core.runs.transition()` and an `UPDATE … WHERE version = <read version>`;
+  zero rows updated is `StaleRun`;
+- the reaper taking a run that just renewed its lease: its UPDATE also requires
+  the lease to be expired still.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import NotFoundError
+from core.ports import Clock
+from core.runs import (
+    LEASED_STATES,
+    Reaping,
+    Run,
+    RunEvent,
+    RunState,
+    StaleRun,
+    new_run_id,
+    transition,
+)
+from core.tracecontext import new_traceparent
+from storage.db import read_session
+from storage.tables import RunRow
+
+#: pending rows looked at per claim; more than one so a row skipped as locked is not the end
+CLAIM_BATCH = 8
+
+
+def _run(row: RunRow) -> Run:
+    return Run(
+        id=UUID(row.id),
+        incident_id=row.incident_id,
+        trigger=row.trigger,
+        state=RunState(row.state),
+        attempts=row.attempts,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+        traceparent=row.traceparent,
+        reason=row.reason,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlRunStore:
+    """Implements `core.runs.RunStore`."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def create(self, incident_id: int, trigger: str) -> Run:
+        now = self._clock.now()
+        values = {
+            "id": str(new_run_id(now)),
+            "incident_id": incident_id,
+            "trigger": trigger,
+            "state": RunState.PENDING.value,
+            "attempts": 0,
+            "traceparent": str(new_traceparent()),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            async with self._sessions.begin() as session:
+                insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+                await session.execute(
+                    insert(RunRow)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["incident_id", "trigger"])
+                )
+                row = await session.scalar(
+                    select(RunRow).where(
+                        RunRow.incident_id == incident_id, RunRow.trigger == trigger
+                    )
+                )
+        except IntegrityError:
+            # not the unique key (that conflict does nothing): the incident is missing
+            raise NotFoundError(f"No incident #{incident_id}.") from None
+        assert row is not None
+        return _run(row)
+
+    async def get(self, run_id: UUID) -> Run | None:
+        async with read_session(self._sessions) as session:
+            row = await session.get(RunRow, str(run_id))
+        return _run(row) if row is not None else None
+
+    async def recent(self, *, limit: int) -> list[Run]:
+        async with read_session(self._sessions) as session:
+            rows = await session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))
+            return [_run(row) for row in rows]
+
+    async def claim(self, owner: str, *, lease_for: timedelta) -> Run | None:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            candidates = await session.scalars(
+                select(RunRow)
+                .where(RunRow.state == RunState.PENDING.value)
+                .order_by(RunRow.id)
+                .limit(CLAIM_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+            for run in [_run(row) for row in candidates]:
+                claimed = await self._apply(
+                    session,
+                    run,
+                    RunEvent.CLAIM,
+                    now=now,
+                    reason=run.reason,
+                    extra={
+                        "attempts": run.attempts + 1,
+                        "lease_owner": owner,
+                        "lease_expires_at": now + lease_for,
+                    },
+                )
+                if claimed is not None:
+                    return claimed
+        return None
+
+    async def heartbeat(self, run: Run, *, lease_for: timedelta) -> bool:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            # the lease is (owner, attempt): a reclaimed run has a later attempt
+            result = await session.execute(
+                update(RunRow)
+                .where(
+                    RunRow.id == str(run.id),
+                    RunRow.lease_owner == run.lease_owner,
+                    RunRow.attempts == run.attempts,
+                    RunRow.state.in_([s.value for s in LEASED_STATES]),
+                )
+                .values(lease_expires_at=now + lease_for)
+            )
+        return _rowcount(result) == 1
+
+    async def advance(self, run: Run, event: RunEvent, *, reason: str | None = None) -> Run:
+        async with self._sessions.begin() as session:
+            moved = await self._apply(session, run, event, now=self._clock.now(), reason=reason)
+        if moved is None:
+            raise StaleRun(f"Run {run.id} changed since it was read.")
+        return moved
+
+    async def expired(self, *, limit: int) -> list[Run]:
+        async with read_session(self._sessions) as session:
+            rows = await session.scalars(
+                select(RunRow)
+                .where(_lease_expired(self._clock.now()))
+                .order_by(RunRow.lease_expires_at)
+                .limit(limit)
+            )
+            return [_run(row) for row in rows]
+
+    async def reap(self, decision: Reaping) -> bool:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            moved = await self._apply(
+                session,
+                decision.run,
+                decision.event,
+                now=now,
+                reason=decision.reason,
+                condition=_lease_expired(now),
+            )
+        return moved is not None
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        run: Run,
+        event: RunEvent,
+        *,
+        now: datetime,
+        reason: str | None,
+        extra: dict[str, Any] | None = None,
+        condition: ColumnElement[bool] | None = None,
+    ) -> Run | None:
+        """`transition()` written back if the row is still at the version read; else None."""
+        state = transition(run.state, event)
+        values: dict[str, Any] = {
+            "state": state.value,
+            "version": run.version + 1,
+            "updated_at": now,
+            "reason": reason,
+        }
+        if state not in LEASED_STATES:
+            values |= {"lease_owner": None, "lease_expires_at": None}
+        values |= extra or {}
+        statement = update(RunRow).where(RunRow.id == str(run.id), RunRow.version == run.version)
+        if condition is not None:
+            statement = statement.where(condition)
+        result = await session.execute(statement.values(**values))
+        if _rowcount(result) != 1:
+            return None
+        return run.model_copy(update={**values, "state": state})
+
+
+def _lease_expired(now: datetime) -> ColumnElement[bool]:
+    return RunRow.state.in_([s.value for s in LEASED_STATES]) & (RunRow.lease_expires_at <= now)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,118 @@
+"""Runs over the real HTTP app, the reaper in the real job queue, and /runs in the chat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import build_application
+from bot.handlers.runs import REAP_EVERY, reap_runs
+from bot.http.app import build_http_app
+from bot.services import Services
+from core.ports import SystemClock
+from core.runs import RunEvent, RunState
+from storage.db import create_engine, session_factory
+from storage.repositories import SqlRunStore
+from storage.tables import RunRow
+from tests.integration.conftest import ALICE, TelegramWorld
+from tests.integration.howl_process import running_howl
+from tests.integration.test_http_health import client
+from tests.integration.test_incident_commands import ask
+from tests.run_scenarios import add_incident
+
+
+async def test_get_run_returns_the_run(services: Services) -> None:
+    run = await services.runs.create(await add_incident(services.engine), "opened")
+    leased = await services.runs.claim("worker-1", lease_for=timedelta(seconds=60))
+    assert leased is not None and leased.id == run.id
+    async with client(build_http_app(services)) as http:
+        answer = await http.get(f"/api/runs/{run.id}")
+        upper = await http.get(f"/api/runs/{str(run.id).upper()}")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "id": str(run.id),
+        "incident_id": run.incident_id,
+        "trigger": "opened",
+        "state": "leased",
+        "attempts": 1,
+        "reason": None,
+        "lease": {"owner": "worker-1", "expires_at": leased.lease_expires_at.isoformat()},  # type: ignore[union-attr]
+        "traceparent": run.traceparent,
+        "created_at": run.created_at.isoformat(),
+        "updated_at": leased.updated_at.isoformat(),
+        "turns": [],
+        "decision": None,
+    }
+    assert upper.json() == answer.json()
+
+
+@pytest.mark.parametrize(
+    ("run_id", "detail"),
+    [
+        ("019b76da-a800-7000-8000-000000000000", "No run '019b76da-a800-7000-8000-000000000000'."),
+        ("not-a-run", "No run 'not-a-run'."),
+        ("1", "No run '1'."),
+        ("x" * 300, f"No run '{'x' * 40}'."),
+    ],
+)
+async def test_an_unknown_or_malformed_id_is_404_with_one_line(
+    services: Services, run_id: str, detail: str
+) -> None:
+    async with client(build_http_app(services)) as http:
+        answer = await http.get(f"/api/runs/{run_id}")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": detail}
+
+
+async def test_openapi_says_turns_and_decision_are_not_there_yet(services: Services) -> None:
+    async with client(build_http_app(services)) as http:
+        schema = (await http.get("/openapi.json")).json()
+    operation = schema["paths"]["/api/runs/{run_id}"]["get"]
+    assert "`turns` is always `[]` and `decision` always `null`" in operation["description"]
+    assert "404" in operation["responses"]
+
+
+async def test_the_reaper_is_scheduled_and_reaps(services: Services) -> None:
+    application = build_application(services, token="1:x", base_url="http://127.0.0.1:9/bot")
+    assert application.job_queue is not None
+    [job] = application.job_queue.get_jobs_by_name("reap-runs")
+    assert job.callback is reap_runs
+    assert job.trigger.interval == REAP_EVERY  # type: ignore[attr-defined]
+    incident = await add_incident(services.engine)
+    run = await services.runs.create(incident, "opened")
+    # a worker that claimed it and died: its lease has already run out
+    leased = await services.runs.claim("dead", lease_for=timedelta(0))
+    assert leased is not None
+    await job.run(application)
+    after = await services.runs.get(run.id)
+    assert after is not None
+    assert (after.state, after.reason) == (RunState.PENDING, "lease of dead expired; retrying")
+
+
+async def test_runs_in_the_chat(tmp_path: Path, telegram: TelegramWorld) -> None:
+    async with running_howl(tmp_path, **telegram.settings()) as howl:
+        assert await ask(telegram, ALICE, "/runs") == "No runs yet."
+        engine = create_engine(howl.env["HOWL_DATABASE_URL"])
+        try:
+            runs = SqlRunStore(session_factory(engine), SystemClock())
+            run = await runs.create(await add_incident(engine), "opened")
+            await runs.advance(run, RunEvent.CANCEL, reason="incident resolved")
+            async with session_factory(engine)() as session:
+                assert await session.scalar(select(func.count()).select_from(RunRow)) == 1
+        finally:
+            await engine.dispose()
+        listed = await ask(telegram, ALICE, "/runs")
+        assert listed.splitlines() == [
+            "Recent runs (newest first, up to 15)",
+            f"🚫 {str(run.id)[:8]} #{run.incident_id} opened — cancelled (attempt 0): "
+            "incident resolved",
+        ]
+        assert "/runs — Recent runs and their states" in await ask(telegram, ALICE, "/help")
+        assert "coming soon" not in next(
+            line for line in (await ask(telegram, ALICE, "/help")).splitlines() if "/runs" in line
+        )
+        assert UUID(str(run.id)).version == 7
