@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,3 +89,16 @@ def test_an_executing_run_is_never_put_back_in_the_queue() -> None:
 def test_only_leased_states_can_expire() -> None:
     expiring = {source for (source, event) in TRANSITIONS if event is E.EXPIRE}
     assert expiring == LEASED_STATES - {S.EXECUTING}
+
+
+def test_the_readme_diagram_is_the_table() -> None:
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Runs\n", 1)[1]
+    diagram = section.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    drawn = set()
+    for line in diagram.splitlines():
+        match = re.fullmatch(r"\s*(\w+) --> (\w+): (\w+).*", line)
+        if match and "[*]" not in line:
+            source, target, event = match.groups()
+            drawn.add((RunState(source), RunEvent(event), RunState(target)))
+    assert drawn == {(s, e, t) for (s, e), t in TRANSITIONS.items()}
