@@ -6,9 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from bot.http.deps import services_of
+from bot.http.errors import error_response
 from core.runs import Run
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -53,5 +53,5 @@ async def get_run(request: Request, run_id: str) -> Any:
         parsed = None
     run = await services_of(request).runs.get(parsed) if parsed is not None else None
     if run is None:
-        return JSONResponse({"detail": f"No run {run_id[:40]!r}."}, status_code=404)
+        return error_response(404, f"No run {run_id[:40]!r}.")
     return run_json(run)
