@@ -45,6 +45,7 @@ from core.alerting.intake_queue import IntakeQueue
 from core.alerting.ports import CardMaker
 from core.alerting.publisher import CardPublisher
 from core.alerting.renotify import Renotifier, RenotifyPolicy
+from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
 from core.config import PLAYGROUND_USER_ID, Settings
@@ -70,6 +71,8 @@ HOUSEKEEPING_EVERY = timedelta(hours=1)
 KEEP_HISTORY = timedelta(days=7)
 #: the signing_keys row whose key signs every button's callback data
 BUTTONS_KEY = "buttons"
+RETENTION_EVERY = timedelta(days=1)
+RETENTION_JOB = "alert_retention"
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -197,6 +200,13 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     application.job_queue.run_repeating(
         run_handlers.reap_runs, interval=run_handlers.REAP_EVERY, name="reap-runs"
     )
+    application.job_queue.run_repeating(
+        _prune_alert_history,
+        interval=RETENTION_EVERY,
+        first=timedelta(minutes=10),
+        name=RETENTION_JOB,
+        data=keep_alerts(services.settings.howl_config()),
+    )
     return application
 
 
@@ -207,6 +217,13 @@ async def _housekeeping(context: Any) -> None:
     updates = await services.ledger.prune(before=before)
     sent = await services.outbox.prune(before=before)
     log.info("housekeeping", pruned_updates=updates, pruned_outbox=sent)
+
+
+async def _prune_alert_history(context: Any) -> None:
+    """Daily: forget the alert history of incidents resolved longer ago than `keep_alerts`."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    pruned = await services.incidents.prune_history(context.job.data)
+    log.info("alert_history_pruned", alerts=pruned.alerts, states=pruned.states)
 
 
 def build_playground(chat_ids: frozenset[int]) -> BotApiEmulator:
@@ -308,6 +325,7 @@ async def check_config(settings: Settings) -> None:
     config = settings.howl_config()
     Grouping.from_config(config)
     RenotifyPolicy.from_config(config)
+    keep_alerts(config)
     await build_router(settings, config).aclose()
 
 

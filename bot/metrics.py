@@ -71,6 +71,11 @@ class Metrics:
             registry=self.registry,
         )
         self.uptime = Gauge("howl_uptime_seconds", "Seconds since start", registry=self.registry)
+        self.database_bytes = Gauge(
+            "howl_database_bytes",
+            "Bytes the database takes (SQLite file, PostgreSQL pg_database_size)",
+            registry=self.registry,
+        )
 
     def delivered(self, kind: str, result: str) -> None:
         self.deliveries.labels(kind=kind, result=result).inc()

@@ -11,6 +11,8 @@ class StatusReport(BaseModel):
     mode: str
     database: str
     database_ok: bool
+    #: bytes on disk; None when the database did not say
+    database_bytes: int | None = None
     schema_revision: str | None
     shadow: bool
     llm: str

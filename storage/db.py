@@ -108,6 +108,26 @@ async def ping(engine: AsyncEngine) -> bool:
     return True
 
 
+#: bytes the database takes on disk: SQLite's file (pages x page size), PostgreSQL's database
+_SIZE_QUERIES = {
+    "sqlite": "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+    "postgresql": "SELECT pg_database_size(current_database())",
+}
+
+
+async def database_size(engine: AsyncEngine) -> int | None:
+    """How many bytes the database takes; None when it does not answer."""
+    query = _SIZE_QUERIES.get(engine.dialect.name)
+    if query is None:
+        return None
+    try:
+        async with engine.connect() as conn:
+            size = (await conn.execute(text(query))).scalar()
+    except Exception:
+        return None
+    return int(size) if size is not None else None
+
+
 def describe_db_error(exc: BaseException) -> str:
     """One line for a person: the driver's own message, without SQLAlchemy's links."""
     cause = getattr(exc, "orig", None) or exc

@@ -12,6 +12,7 @@ from core.alerting.lifecycle import Command
 from core.alerting.models import Actor, Alert, AlertStatus, IncidentStatus, IncidentView, Severity
 from core.alerting.ports import IncidentTx
 from core.alerting.publisher import CardPublisher
+from core.alerting.retention import Pruned
 from core.alerting.service import IncidentService
 from core.messages import Card, Priority, Rendered
 from storage.db import session_factory
@@ -244,3 +245,61 @@ async def exercise_notify_queries(engine: AsyncEngine) -> None:
     [released] = await store.released_silences(limit=10)
     assert (released.id, released.alertmanager_silence_id) == (firing["b"], "s-b")
     assert released.alertmanager_error == "x" * 200
+
+
+def in_group(name: str, namespace: str, *, status: AlertStatus = AlertStatus.FIRING) -> Alert:
+    """A firing (or resolved) alert `name` of the group `CheckoutDown` in `namespace`."""
+    base = alert(name, status=status)
+    labels = {**base.labels, "namespace": namespace}
+    return base.model_copy(update={"fingerprint": f"fp-{namespace}-{name}", "labels": labels})
+
+
+async def exercise_retention(engine: AsyncEngine) -> None:
+    """Retention removes the alert history of long-resolved incidents, and nothing else."""
+    clock, sessions = Clock(), session_factory(engine)
+    service = IncidentService(
+        SqlIncidentStore(sessions, SqlOutbox.over(sessions, clock).cards, clock), clock
+    )
+    http, ann = Actor(id="http", name="webhook"), Actor(id="tg:7", name="Ann")
+    ingest = service.ingest
+
+    [ended] = (await ingest([in_group("a1", "a"), in_group("a2", "a")], actor=http)).incidents
+    [still_open] = (await ingest([in_group("b1", "b")], actor=http)).incidents
+    [by_hand] = (await ingest([in_group("c1", "c")], actor=http)).incidents
+    clock.at += timedelta(hours=1)
+    gone = [in_group(n, "a", status=AlertStatus.RESOLVED) for n in ("a1", "a2")]
+    await ingest(gone, actor=http)
+    await service.act(by_hand, Command.RESOLVE, actor=ann)  # c1 still fires
+    assert (
+        await ingest([in_group("o1", "o", status=AlertStatus.RESOLVED)], actor=http)
+    ).incidents == []
+    clock.at += timedelta(hours=1)
+    refired = in_group("a1", "a").model_copy(update={"starts_at": clock.at})
+    [reopened] = (await ingest([refired], actor=http)).incidents  # a1 moves on to a new incident
+    clock.at += timedelta(days=35)
+    [recent] = (await ingest([in_group("d1", "d")], actor=http)).incidents
+    await ingest([in_group("d1", "d", status=AlertStatus.RESOLVED)], actor=http)
+    clock.at += timedelta(days=1)
+
+    assert await service.prune_history(timedelta(days=30)) == Pruned(alerts=6, states=2)
+
+    async with engine.connect() as conn:
+        events = (
+            await conn.execute(text("SELECT incident_id, fingerprint FROM alerts ORDER BY id"))
+        ).all()
+        states = (
+            await conn.execute(
+                text("SELECT fingerprint, incident_id FROM alert_states ORDER BY fingerprint")
+            )
+        ).all()
+    assert [tuple(e) for e in events] == [
+        (still_open, "fp-b-b1"), (reopened, "fp-a-a1"), (recent, "fp-d-d1"), (recent, "fp-d-d1"),
+    ]  # fmt: skip
+    assert [tuple(s) for s in states] == [
+        ("fp-a-a1", reopened), ("fp-b-b1", still_open), ("fp-c-c1", by_hand), ("fp-d-d1", recent),
+    ]  # fmt: skip
+    # the incidents stay, with their counts; a second run finds nothing more to remove
+    view = await service.view(ended)
+    assert (view.incident.status, view.incident.alert_count) == (IncidentStatus.RESOLVED, 2)
+    assert (await service.view(still_open)).alerts[0].fingerprint == "fp-b-b1"
+    assert await service.prune_history(timedelta(days=30)) == Pruned()

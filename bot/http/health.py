@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.http.deps import services_of
-from storage.db import ping
+from storage.db import database_size, ping
 
 router = APIRouter(tags=["health"])
 
@@ -48,6 +48,9 @@ async def metrics(request: Request) -> Response:
     incidents = await services.incidents.counts()
     services.metrics.observe_incidents({status.value: n for status, n in incidents.items()})
     services.metrics.observe_llm(services.llm.stats())
+    size = await database_size(services.engine)
+    if size is not None:
+        services.metrics.database_bytes.set(size)
     return Response(
         services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

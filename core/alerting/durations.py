@@ -21,13 +21,19 @@ _WHOLE = re.compile(r"(?:\d{1,6}[smhdw])+")
 _HINT = "Give a duration like 30m, 2h or 1d (up to 30d)."
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str, *, longest: timedelta = LONGEST) -> timedelta:
+    """A positive duration no longer than `longest` (the hint names that bound).
+
+    >>> parse_duration("90d", longest=timedelta(days=3650))
+    datetime.timedelta(days=90)
+    """
+    hint = _HINT if longest == LONGEST else _HINT.replace("30d", describe(longest))
     cleaned = text.strip().lower()
     if not _WHOLE.fullmatch(cleaned):
-        raise InvalidInputError(_HINT)
+        raise InvalidInputError(hint)
     seconds = sum(int(n) * UNITS[unit] for n, unit in _PART.findall(cleaned))
-    if seconds <= 0 or seconds > LONGEST.total_seconds():
-        raise InvalidInputError(_HINT)
+    if seconds <= 0 or seconds > longest.total_seconds():
+        raise InvalidInputError(hint)
     return timedelta(seconds=seconds)
 
 

@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.alerting.models import Alert, AlertState, Incident, IncidentView
+from core.alerting.retention import Pruned
 from core.audit import AuditEntry
 from core.messages import Card
 
@@ -85,6 +86,12 @@ class IncidentStore(Protocol):
 
     async def counts_by_status(self) -> dict[str, int]:
         """How many incidents are in each status."""
+        ...
+
+    async def prune_history(self, resolved_before: datetime) -> Pruned:
+        """Remove the alert events, and the states of alerts that ended, of every incident
+        resolved before `resolved_before` (and of no incident, older than that); an open
+        incident's are never touched. Incidents themselves stay."""
         ...
 
     async def unpublished(self, *, limit: int) -> list[int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -32,6 +32,7 @@ from core.alerting.models import (
 )
 from core.alerting.payloads import SEVERITY_WORDS
 from core.alerting.ports import VIEW_ALERTS, IncidentStore, IncidentTx
+from core.alerting.retention import Pruned
 from core.alerting.silences import SilenceMirror
 from core.audit import AuditEntry
 from core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -422,3 +423,9 @@ class IncidentService:
 
     async def recent(self, *, open_only: bool = True, limit: int = 20) -> list[Incident]:
         return await self._store.recent(open_only=open_only, limit=limit)
+
+    # --- retention --------------------------------------------------------------
+
+    async def prune_history(self, keep: timedelta) -> Pruned:
+        """Forget the alert history of incidents resolved more than `keep` ago."""
+        return await self._store.prune_history(self._clock.now() - keep)

@@ -8,7 +8,18 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import structlog
-from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +34,7 @@ from core.alerting.models import (
     Severity,
 )
 from core.alerting.ports import VIEW_ALERTS, IncidentTx, OwedCard, PublishedCard, PublishResult
+from core.alerting.retention import Pruned
 from core.audit import AuditEntry
 from core.ports import Clock
 from storage.db import read_session
@@ -247,6 +259,62 @@ class _SqlTx:
         self._session.add(AuditRow(**entry.model_dump()))
 
 
+#: incidents whose history one retention transaction removes
+PRUNE_BATCH = 200
+
+
+def _belongs_to(ids: Sequence[int]) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(alert events, alert states) of these incidents."""
+    return AlertRow.incident_id.in_(ids), AlertStateRow.incident_id.in_(ids)
+
+
+def _no_incident(before: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(alert events, alert states) older than `before` that belong to no incident."""
+    return (
+        AlertRow.incident_id.is_(None) & (AlertRow.received_at < before),
+        AlertStateRow.incident_id.is_(None) & (AlertStateRow.updated_at < before),
+    )
+
+
+async def _prune(
+    session: AsyncSession,
+    which: tuple[ColumnElement[bool], ColumnElement[bool]],
+) -> tuple[int, int]:
+    """Delete the alert events and the ended alert states `which` selects.
+
+    A state whose alert still fires stays, though its incident ended (a person
+    resolved it): it is what keeps Alertmanager's re-sends of that alert quiet.
+    """
+    events, states = which
+    locked = (
+        select(AlertStateRow.fingerprint)
+        .where(states)
+        .where(AlertStateRow.status == AlertStatus.RESOLVED.value)
+        .order_by(AlertStateRow.fingerprint)
+        .with_for_update()
+    )
+    fingerprints = list((await session.scalars(locked)).all())
+    removed_states = 0
+    for start in range(0, len(fingerprints), PRUNE_BATCH):
+        chunk = fingerprints[start : start + PRUNE_BATCH]
+        done = await session.execute(
+            delete(AlertStateRow)
+            .where(AlertStateRow.fingerprint.in_(chunk))
+            .where(states)  # still so: intake may have moved one on before the lock
+            .where(AlertStateRow.status == AlertStatus.RESOLVED.value)
+            .execution_options(synchronize_session=False)
+        )
+        removed_states += _rowcount(done)
+    removed = await session.execute(
+        delete(AlertRow).where(events).execution_options(synchronize_session=False)
+    )
+    return _rowcount(removed), removed_states
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class SqlIncidentStore:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], cards: SqlCards, clock: Clock
@@ -378,6 +446,42 @@ class SqlIncidentStore:
         )
         # missing: another worker published this version (or a newer one) first
         return set(marked.all())
+
+    async def prune_history(self, resolved_before: datetime) -> Pruned:
+        """Remove the alert history of incidents resolved before then, a batch at a time.
+
+        Each batch is its own short transaction, locking what it removes the way
+        intake does (alert states by fingerprint), so intake never waits long.
+        """
+        alerts = states = 0
+        while ids := await self._ended_with_history(resolved_before):
+            async with self._sessions.begin() as session:
+                a, s = await _prune(session, _belongs_to(ids))
+            alerts, states = alerts + a, states + s
+        # alerts that never belonged to an incident (a resolution of an unknown alert)
+        async with self._sessions.begin() as session:
+            a, s = await _prune(session, _no_incident(resolved_before))
+        return Pruned(alerts=alerts + a, states=states + s)
+
+    async def _ended_with_history(self, resolved_before: datetime) -> list[int]:
+        ended = func.coalesce(IncidentRow.resolved_at, IncidentRow.updated_at)
+        has_alerts = select(AlertRow.id).where(AlertRow.incident_id == IncidentRow.id).exists()
+        has_states = (
+            select(AlertStateRow.fingerprint)
+            .where(AlertStateRow.incident_id == IncidentRow.id)
+            .where(AlertStateRow.status == AlertStatus.RESOLVED.value)
+            .exists()
+        )
+        query = (
+            select(IncidentRow.id)
+            .where(IncidentRow.status == IncidentStatus.RESOLVED.value)
+            .where(ended < resolved_before)
+            .where(has_alerts | has_states)
+            .order_by(IncidentRow.id)
+            .limit(PRUNE_BATCH)
+        )
+        async with read_session(self._sessions) as session:
+            return list((await session.scalars(query)).all())
 
     async def counts_by_status(self) -> dict[str, int]:
         """For /status and metrics."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.audit import AuditEntry
 from core.messages import Card, Rendered
@@ -17,6 +19,7 @@ from tests.storage_scenarios import (
     exercise_full_view,
     exercise_incident_store,
     exercise_notify_queries,
+    exercise_retention,
     exercise_storm_digests,
 )
 
@@ -58,32 +61,24 @@ async def test_foundation_on_postgres(postgres_url: str) -> None:
         await engine.dispose()
 
 
-async def test_incidents_on_postgres(postgres_url: str) -> None:
-    """Upserts, the one-open-incident-per-group index and racing writers, on PostgreSQL."""
-    engine = create_engine(await create_database(postgres_url, "incidents"))
+@pytest.mark.parametrize(
+    ("database", "scenario"),
+    [
+        ("incidents", exercise_incident_store),
+        ("views", exercise_full_view),
+        ("notify", exercise_notify_queries),
+        ("digests", exercise_storm_digests),
+        ("retention", exercise_retention),
+    ],
+)
+async def test_incident_store_on_postgres(
+    postgres_url: str, database: str, scenario: Callable[[AsyncEngine], Awaitable[None]]
+) -> None:
+    """Upserts, the one-open-incident-per-group index, racing writers, views of any length
+    and the senders' earliest start, re-notify and silence queries, storm digests, retention."""
+    engine = create_engine(await create_database(postgres_url, database))
     try:
         await upgrade(engine)
-        await exercise_incident_store(engine)
-        await exercise_notify_queries(engine)
-    finally:
-        await engine.dispose()
-
-
-async def test_full_views_on_postgres(postgres_url: str) -> None:
-    """Views of any length and the senders' earliest start, on PostgreSQL."""
-    engine = create_engine(await create_database(postgres_url, "views"))
-    try:
-        await upgrade(engine)
-        await exercise_full_view(engine)
-    finally:
-        await engine.dispose()
-
-
-async def test_storm_digests_on_postgres(postgres_url: str) -> None:
-    """Folds, digest lines in order, the join rule and unfolding, on PostgreSQL."""
-    engine = create_engine(await create_database(postgres_url, "digests"))
-    try:
-        await upgrade(engine)
-        await exercise_storm_digests(engine)
+        await scenario(engine)
     finally:
         await engine.dispose()

@@ -65,6 +65,8 @@ async def test_bad_setting_stops_run_with_one_line(
         ("[incidents]\nrenotify_after = \"soon\"\n",
          "HOWL_CONFIG [incidents] renotify_after: expected a duration like 30m or 2h"),
         ("[incidents]\nmention = \"@alice\"\n", "HOWL_CONFIG [incidents] mention: expected a list"),
+        ("[incidents]\nkeep_alerts = \"forever\"\n",
+         "HOWL_CONFIG [incidents] keep_alerts: Give a duration like 30m, 2h or 1d (up to 3650d)."),
         ("[llm.routes.diagnose]\nproviders = [\"nowhere\"]\n", "nowhere"),
         ("[[actions]\n", "is not valid TOML"),
     ],

@@ -27,6 +27,7 @@ from core.alerting.models import (
     Severity,
 )
 from core.alerting.ports import VIEW_ALERTS, IncidentTx, OwedCard, PublishedCard, PublishResult
+from core.alerting.retention import Pruned
 from core.audit import AuditEntry
 from core.messages import Card
 
@@ -273,6 +274,27 @@ class FakeIncidentStore:
             if i.alertmanager_silence_id is not None and i.status is not IncidentStatus.SILENCED
         ]
         return sorted(found, key=lambda i: i.id)[:limit]
+
+    async def prune_history(self, resolved_before: datetime) -> Pruned:
+        # as the SQL store, for incidents' alerts (events here carry no arrival time,
+        # so alerts of no incident are kept)
+        data = self._data
+        ended = {
+            i.id
+            for i in data.incidents.values()
+            if not i.is_open and (i.resolved_at or i.updated_at) < resolved_before
+        }
+        events = [(alert, owner) for alert, owner in data.events if owner not in ended]
+        states = {
+            fp: state
+            for fp, state in data.states.items()
+            if not (state.incident_id in ended and state.alert.status is AlertStatus.RESOLVED)
+        }
+        pruned = Pruned(
+            alerts=len(data.events) - len(events), states=len(data.states) - len(states)
+        )
+        data.events, data.states = events, states
+        return pruned
 
     async def unpublished(self, *, limit: int) -> list[int]:
         return self._owed(self._data.incidents)[:limit]

@@ -25,6 +25,7 @@ from tests.storage_scenarios import (
     exercise_full_view,
     exercise_incident_store,
     exercise_notify_queries,
+    exercise_retention,
 )
 
 
@@ -46,6 +47,10 @@ async def test_full_views_and_the_senders_start(engine: AsyncEngine) -> None:
 
 async def test_notify_queries(engine: AsyncEngine) -> None:
     await exercise_notify_queries(engine)
+
+
+async def test_retention_removes_only_long_resolved_history(engine: AsyncEngine) -> None:
+    await exercise_retention(engine)
 
 
 async def test_migrations_create_exactly_the_declared_tables(engine: AsyncEngine) -> None:
