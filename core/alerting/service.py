@@ -119,11 +119,13 @@ class IncidentService:
         """Several payloads in one transaction (group commit); one result per payload."""
 
         changed: set[int] = set()
+        opened: list[Incident] = []
 
         async def work(tx: IncidentTx) -> list[IngestResult]:
             flat = [alert for alerts in payloads for alert in alerts]
             changed.clear()  # a retried transaction starts over
-            outcomes = await self._ingest_in(tx, flat, actor=actor, changed=changed)
+            opened.clear()
+            outcomes = await self._ingest_in(tx, flat, actor=actor, changed=changed, opened=opened)
             results: list[IngestResult] = []
             start = 0
             for alerts in payloads:
@@ -139,11 +141,25 @@ class IncidentService:
             return results
 
         results = await self._store.run(work)
+        for incident in opened:  # one line per new incident; the rest is counted in /metrics
+            log.info(
+                "incident_opened",
+                incident_id=incident.id,
+                group=incident.group_key,
+                severity=incident.severity.value,
+                source=incident.source,
+            )
         self._on_change(changed)
         return results
 
     async def _ingest_in(
-        self, tx: IncidentTx, alerts: list[Alert], *, actor: Actor, changed: set[int]
+        self,
+        tx: IncidentTx,
+        alerts: list[Alert],
+        *,
+        actor: Actor,
+        changed: set[int],
+        opened: list[Incident],
     ) -> list[tuple[bool, int | None]]:
         now = self._clock.now()
         keys = [self._grouping.key(a) for a in alerts]
@@ -166,6 +182,7 @@ class IncidentService:
             await tx.record(batch.records)
         await self._settle(tx, batch, now, actor=actor)
         changed.update(batch.touched)
+        opened.extend(batch.incidents[i] for i in sorted(batch.created))
         return outcomes
 
     async def _take(

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from sqlalchemy import text
 
 from bot.http.app import build_http_app
@@ -153,6 +154,25 @@ async def test_resolution_resolves_the_incident(
     assert view["resolved_by"] == "Howl"
     assert (await http.get("/api/incidents")).json() == {"incidents": []}
     assert len((await http.get("/api/incidents?status=all")).json()["incidents"]) == 1
+
+
+async def test_a_line_per_new_incident_not_per_post(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    body = am_webhook(am_alert(pod="api-1"), am_alert(pod="api-2"))
+    with structlog.testing.capture_logs() as first:
+        await http.post("/alerts/alertmanager", json=body)
+    with structlog.testing.capture_logs() as again:
+        await http.post("/alerts/alertmanager", json=body)
+        await http.post("/alerts/alertmanager", json=am_webhook(am_alert(pod="api-3")))
+
+    assert [(e["event"], e["incident_id"], e["severity"]) for e in first] == [
+        ("incident_opened", 1, "warning")
+    ]
+    assert again == [], "posts into known incidents are counted, not logged"
+    metrics = services.metrics.render().decode()
+    assert 'howl_intake_requests_total{source="alertmanager",status="200"} 3.0' in metrics
+    assert 'howl_intake_alerts_total{kind="new",source="alertmanager"} 3.0' in metrics
 
 
 async def test_grafana_webhook(http: httpx.AsyncClient) -> None:
