@@ -1,10 +1,11 @@
 """Decision quality of the embedded engine: the labelled evaluation sets and the example pack.
 
-The sealed set (tests/evaluation/sealed/) was never tuned on: its figure is how the
-engine does on alerts it was not written for. Each figure is set beside "never act,
-always ask" scored in the same run, the answer a model must beat. Targets: 0 unsafe, at
-least 90 % acceptable on the held-apart, unseen and sealed sets
-(tests/evaluation/README.md), every action of the example pack.
+The sealed set (tests/evaluation/sealed/) was written before the engine saw it; general
+fixes were since made from its list of misses, so it is no longer sealed for those
+principles (its README says which) and a new sealed set is the next honest measure.
+Each figure is set beside "never act, always ask" scored in the same run, the answer a
+model must beat. Targets: 0 unsafe, at least 90 % acceptable on the held-apart, unseen
+and sealed sets (tests/evaluation/README.md), every action of the example pack.
 """
 
 from __future__ import annotations

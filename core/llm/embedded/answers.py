@@ -23,6 +23,7 @@ from core.llm.embedded.actions import (
 )
 from core.llm.embedded.incident import Incident, fill
 from core.llm.embedded.knowledge import Family, Knowledge
+from core.llm.embedded.risk import NO_ACTION_FITS, floors_for, needs_attention
 from core.llm.schemas import (
     Critique,
     DecisionDraft,
@@ -119,13 +120,19 @@ class Case:
     def plan(self) -> Plan:
         return plan(self.family, self.incident, self.tools, self.knowledge)
 
+    def floors(self) -> list[str]:
+        """Why the risk may not go below its floors ([floor.X] in the knowledge)."""
+        return [f.why for _, f in floors_for(self.incident, self.family, self.knowledge)]
 
-def situation_risk(family: Family | None, planned: PlannedAction | None) -> RiskLevel:
-    if family is None:
-        return UNKNOWN_RISK
-    if planned is None:
-        return family.risk
-    return riskier(family.risk, planned.risk)
+
+def situation_risk(case: Case, planned: PlannedAction | None) -> RiskLevel:
+    """The family's usual risk, the action's, and every floor the situation is under."""
+    family = case.family
+    base = UNKNOWN_RISK if family is None else family.risk
+    if family is not None and planned is not None:
+        base = riskier(base, planned.risk)
+    floors = floors_for(case.incident, family, case.knowledge)
+    return riskier(base, *(f.risk for _, f in floors))
 
 
 def _args(call: ToolCall) -> str:
@@ -155,7 +162,7 @@ def solve(case: Case) -> Proposal:
     family, incident = case.family, case.incident
     found = case.plan()
     planned = found.action
-    risk = situation_risk(family, planned)
+    risk = situation_risk(case, planned)
     if found.guarded:
         # anything that may migrate, delete, or touch data or money: a person decides
         risk = riskier(risk, RiskLevel.HIGH if found.withheld else RiskLevel.MEDIUM)
@@ -203,7 +210,7 @@ def _risk_of(raw: Any) -> RiskLevel | None:
 def review(case: Case) -> Review:
     family, incident, tools = case.family, case.incident, case.tools
     proposal = _proposal(incident) or solve(case)
-    risk = riskier(proposal.risk_level, situation_risk(family, None))
+    risk = riskier(proposal.risk_level, situation_risk(case, None))
     concerns: list[str] = []
     if proposal.action is None:
         if family is None:
@@ -243,7 +250,7 @@ def critique(case: Case) -> Critique:
         objections.append(family.why_human or "the action changes live state")
     if proposal.action is None:
         objections.append("doing nothing leaves the symptom in place until someone looks")
-    risk = riskier(proposal.risk_level, situation_risk(family, None))
+    risk = riskier(proposal.risk_level, situation_risk(case, None))
     worst = family.worst_case if family else "acting on a misread alert makes the outage worse"
     return Critique(objections=objections, worst_case=worst, risk_level=risk)
 
@@ -271,6 +278,9 @@ def coordinate(case: Case) -> DecisionDraft:
     if action is not None and template is None:
         # an action the knowledge cannot place is a guess: a person decides
         human = True
+    # proposing nothing for an alert that still fires must not mean nobody looks
+    unattended = action is None and needs_attention(incident, case.knowledge)
+    human = human or unattended
     return DecisionDraft(
         recommended_action=action,
         risk_level=risk,
@@ -280,7 +290,7 @@ def coordinate(case: Case) -> DecisionDraft:
             family.causes[0].text if family else "unknown alert: no matching knowledge", 500
         ),
         summary=clip(_summary(family, incident, action, own), 3000),
-        why_human=_why_human(family, risk, destructive) if human else "",
+        why_human=_why_human(case, risk, destructive, unattended) if human else "",
         blocked_reason=blocked,
     )
 
@@ -295,10 +305,15 @@ def _summary(
     return f"{head} Proposed {action.tool}({_args(action)}). {own.rationale}"
 
 
-def _why_human(family: Family | None, risk: RiskLevel, destructive: bool) -> str:
+def _why_human(case: Case, risk: RiskLevel, destructive: bool, unattended: bool) -> str:
+    family = case.family
     if family is None:
-        return "the alert is not one the engine recognises; a person must judge it"
+        reasons = ["the alert is not one the engine recognises; a person must judge it"]
+        return "; ".join([*reasons, *case.floors()])
     reasons = [family.why_human] if family.why_human else []
+    if unattended:
+        reasons.append(NO_ACTION_FITS)
+    reasons.extend(case.floors())
     if destructive:
         reasons.append("the action is destructive")
     if risk is not RiskLevel.LOW:

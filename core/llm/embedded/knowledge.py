@@ -150,14 +150,50 @@ class Guard(_Data):
     _patterns = field_validator("data_change", "money")(_regexes)
 
 
+class RiskFloor(_Data):
+    """A situation whose risk is never below `risk`, whatever action is or is not proposed."""
+
+    risk: RiskLevel
+    #: what a person is told when this floor raised the risk
+    why: str = Field(min_length=1, max_length=300)
+    #: families that are this situation by definition (an HPA at its maximum)
+    families: tuple[str, ...] = ()
+    #: groups of regexes; the situation holds when every group has one that occurs
+    all_of: tuple[tuple[str, ...], ...] = ()
+
+    @field_validator("all_of")
+    @classmethod
+    def _groups(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        if any(not group for group in value):
+            raise ValueError("every group needs at least one regex")
+        for group in value:
+            _regexes(group)
+        return value
+
+
+class Attention(_Data):
+    """When proposing no change still needs a person: almost always, for a firing alert."""
+
+    #: severities at which an alert is only information
+    quiet_severities: tuple[str, ...] = ()
+    #: context statuses of an alert that no longer fires
+    settled_statuses: tuple[str, ...] = ()
+    #: regexes saying something is failing or about to: a person looks even at info level
+    failing: tuple[str, ...] = ()
+
+    _patterns = field_validator("failing")(_regexes)
+
+
 class KnowledgeFile(_Data):
-    """One data file: any of families, objects, intents, evidence kinds and guard words."""
+    """One data file: families, objects, intents, evidence kinds, guard words, risk floors."""
 
     family: tuple[Family, ...] = ()
     object: dict[str, ObjectKind] = Field(default_factory=dict)
     intent: dict[str, Intent] = Field(default_factory=dict)
     evidence: dict[str, EvidenceKind] = Field(default_factory=dict)
     guard: Guard = Field(default_factory=Guard)
+    floor: dict[str, RiskFloor] = Field(default_factory=dict)
+    attention: Attention = Field(default_factory=Attention)
 
 
 @dataclass(frozen=True)
@@ -169,6 +205,8 @@ class Knowledge:
     intents: dict[str, Intent]
     evidence: dict[str, EvidenceKind]
     guard: Guard
+    floors: dict[str, RiskFloor]
+    attention: Attention
 
     def family(self, key: str) -> Family | None:
         return next((f for f in self.families if f.key == key), None)

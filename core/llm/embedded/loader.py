@@ -95,20 +95,28 @@ def _check(path: str, data: KnowledgeFile, knowledge: Knowledge) -> None:
                 unknown = [e for e in getattr(action, field) if e not in knowledge.evidence]
                 if unknown:
                     raise _problem(path, f"{here}.{field}", f"unknown evidence {unknown[0]!r}")
+    families = {family.key for family in knowledge.families} | {f.key for f in data.family}
+    for name, floor in data.floor.items():
+        if unknown := [f for f in floor.families if f not in families]:
+            raise _problem(path, f"floor.{name}.families", f"unknown family {unknown[0]!r}")
+        if not (knowledge.floors[name].families or knowledge.floors[name].all_of):
+            raise _problem(path, f"floor.{name}", "needs families or all_of")
     keys = [family.key for family in data.family]
     if duplicate := next((k for k in keys if keys.count(k) > 1), None):
         raise _problem(path, "family", f"key {duplicate!r} appears twice")
 
 
 def _add(knowledge: Knowledge, data: KnowledgeFile, *, team: bool) -> Knowledge:
-    objects, intents, evidence = (
+    objects, intents, evidence, floors = (
         dict(knowledge.objects),
         dict(knowledge.intents),
         dict(knowledge.evidence),
+        dict(knowledge.floors),
     )
     _merge_table(objects, data.object)
     _merge_table(intents, data.intent)
     _merge_table(evidence, data.evidence)
+    _merge_table(floors, data.floor)
     new = {family.key for family in data.family}
     kept = tuple(f for f in knowledge.families if f.key not in new)
     # a team's own families are matched first: it knows its alerts better than the defaults
@@ -119,6 +127,8 @@ def _add(knowledge: Knowledge, data: KnowledgeFile, *, team: bool) -> Knowledge:
         intents=intents,
         evidence=evidence,
         guard=_merged(knowledge.guard, data.guard),
+        floors=floors,
+        attention=_merged(knowledge.attention, data.attention),
     )
 
 
@@ -131,7 +141,16 @@ def _include(knowledge: Knowledge, path: str, text: str, *, team: bool) -> Knowl
 
 
 def _empty() -> Knowledge:
-    return Knowledge(families=(), objects={}, intents={}, evidence={}, guard=KnowledgeFile().guard)
+    empty = KnowledgeFile()
+    return Knowledge(
+        families=(),
+        objects={},
+        intents={},
+        evidence={},
+        guard=empty.guard,
+        floors={},
+        attention=empty.attention,
+    )
 
 
 @cache
