@@ -39,6 +39,7 @@ from bot.playground.server import create_emulator_app
 from bot.render.incident import SilenceLink, card_key, incident_card
 from bot.render.renotify import render_renotify
 from bot.services import Services
+from core.actions import ActionRegistry
 from core.alerting.alertmanager import AlertmanagerSilences
 from core.alerting.grouping import Grouping
 from core.alerting.intake_queue import IntakeQueue
@@ -326,6 +327,7 @@ async def check_config(settings: Settings) -> None:
     Grouping.from_config(config)
     RenotifyPolicy.from_config(config)
     keep_alerts(config)
+    ActionRegistry.from_config(config).check_binaries()
     await build_router(settings, config).aclose()
 
 

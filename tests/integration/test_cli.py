@@ -83,6 +83,35 @@ async def test_bad_howl_config_stops_run_with_one_line(
     assert not (tmp_path / "howl.db").exists(), "nothing may be created on a bad config"
 
 
+_ACTION = "HOWL_CONFIG [[actions]] restart_api"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ('["kubectl-not-installed-here", "rollout", "restart", "deployment/{name}"]',
+         f"{_ACTION}: binary 'kubectl-not-installed-here' not found on PATH"),
+        ('["/nonexistent/bin/kubectl", "rollout", "restart", "deployment/{name}"]',
+         f"{_ACTION}: binary '/nonexistent/bin/kubectl' is not an executable file"),
+        ('"kubectl rollout restart deployment/{name}"',
+         f"{_ACTION}: command: expected a non-empty list of strings"),
+    ],
+)  # fmt: skip
+async def test_a_broken_action_stops_run_with_one_line(
+    tmp_path: Path, command: str, expected: str
+) -> None:
+    config = tmp_path / "howl.toml"
+    config.write_text(
+        '[[actions]]\nname = "restart_api"\ndescription = "Restart"\n'
+        f'command = {command}\nparams = {{ name = "^[a-z-]+$" }}\n'
+    )
+    env = howl_env(tmp_path, HOWL_CONFIG=str(config))
+    code, _, err = await run_howl_command("run", env=env, cwd=tmp_path)
+    assert code == 1
+    assert assert_one_line(err).startswith(f"howl: {expected}")
+    assert not (tmp_path / "howl.db").exists(), "nothing may start with a broken action"
+
+
 async def test_bad_setting_from_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("HOWL_APPROVAL_TTL_S=soon\n")
     code, _, err = await run_howl_command("run", env=howl_env(tmp_path), cwd=tmp_path)
