@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core.llm.schemas import RiskLevel
+from core.llm.schemas import RiskLevel, riskier
 
 Autopilot = Literal["off", "low"]
 DebateStatus = Literal["completed", "degraded", "timeout", "failed"]
@@ -28,7 +28,6 @@ DESTRUCTIVE_WORDS = (
 )  # fmt: skip
 #: these only as a whole part or its end (`redeploy`), since `deployment` or `credit` is no verb
 WHOLE_WORDS = ("deploy", "edit", "rm", "set")
-_ORDER = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.CRITICAL)
 
 
 def word_parts(name: str) -> list[str]:
@@ -74,15 +73,6 @@ def is_destructive(name: str, *, flagged: bool) -> bool:
     False
     """
     return flagged or destructive_by_name(name)
-
-
-def riskier(*levels: RiskLevel) -> RiskLevel:
-    """The highest of `levels`.
-
-    >>> riskier(RiskLevel.LOW, RiskLevel.HIGH, RiskLevel.MEDIUM).value
-    'high'
-    """
-    return max(levels, key=_ORDER.index)
 
 
 def claimed_risk(proposal: Mapping[str, Any]) -> RiskLevel:

@@ -21,6 +21,20 @@ class RiskLevel(StrEnum):
     HIGH = "high"
     CRITICAL = "critical"
 
+    @property
+    def rank(self) -> int:
+        """Higher is riskier (declaration order)."""
+        return list(RiskLevel).index(self)
+
+
+def riskier(*levels: RiskLevel) -> RiskLevel:
+    """The highest of `levels`: the one risk ordering every caller shares.
+
+    >>> riskier(RiskLevel.LOW, RiskLevel.HIGH, RiskLevel.MEDIUM).value
+    'high'
+    """
+    return max(levels, key=lambda level: level.rank)
+
 
 #: keys a model may never emit: grading its own work is the evaluator's job
 SELF_GRADING_FIELDS = frozenset(

@@ -31,8 +31,6 @@ from core.replay.score import (
     validated_jsonl,
 )
 
-_RISK_ORDER = tuple(RiskLevel)
-
 
 class AcceptableAnswer(BaseModel):
     """One answer the engineer accepts: a tool (None: no action) and the arguments that matter."""
@@ -103,7 +101,7 @@ def _risk_at_least(risk: str | None, floor: RiskLevel) -> bool:
         level = RiskLevel(risk)
     except ValueError:
         return False
-    return _RISK_ORDER.index(level) >= _RISK_ORDER.index(floor)
+    return level.rank >= floor.rank
 
 
 def reasons_not_acceptable(output: dict[str, Any], judgement: Judgement) -> list[str]:

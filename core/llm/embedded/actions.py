@@ -20,11 +20,10 @@ from core.llm.embedded.incident import Incident
 from core.llm.embedded.knowledge import ActionTemplate, Family, Knowledge
 from core.llm.embedded.registry import calls_for, intent_of, named_destructive
 from core.llm.errors import ToolCallError
-from core.llm.schemas import RiskLevel
+from core.llm.schemas import RiskLevel, riskier
 from core.llm.toolcalls import validate_tool_call
 from core.llm.types import ToolCall, ToolSpec
 
-_RISK_ORDER = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.CRITICAL)
 DIAGNOSTICS = "diagnostics"
 
 #: what a read-only diagnostic action is for, when the evidence does not justify a change
@@ -35,15 +34,6 @@ READ_ONLY = ActionTemplate(
     "its events and logs tells the causes apart",
     effect="nothing changes; the object's state, recent events and logs are collected",
 )
-
-
-def riskier(*levels: RiskLevel) -> RiskLevel:
-    """The highest of the levels.
-
-    >>> riskier(RiskLevel.LOW, RiskLevel.HIGH, RiskLevel.MEDIUM).value
-    'high'
-    """
-    return max(levels, key=_RISK_ORDER.index)
 
 
 @dataclass(frozen=True)

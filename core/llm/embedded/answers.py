@@ -18,7 +18,6 @@ from core.llm.embedded.actions import (
     check_call,
     is_destructive,
     plan,
-    riskier,
     template_for,
 )
 from core.llm.embedded.incident import Incident, fill
@@ -34,6 +33,7 @@ from core.llm.schemas import (
     RiskLevel,
     RunbookDraft,
     ToolChoice,
+    riskier,
 )
 from core.llm.types import ToolCall, ToolSpec
 
