@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -95,8 +95,8 @@ Script = BaseModel | Exception | Callable[[ChatRequest], Awaitable[BaseModel]]
 class ScriptedCompleter:
     """Answers each task from a script; records the requests in the order they arrived."""
 
-    def __init__(self, script: dict[Task, Script], *, failing: frozenset[Task] = frozenset()):
-        self.script = script
+    def __init__(self, script: Mapping[Task, Script], *, failing: frozenset[Task] = frozenset()):
+        self.script = dict(script)
         self.failing = failing
         self.asked: list[Task] = []
         self.requests: list[ChatRequest] = []
