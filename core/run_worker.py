@@ -6,15 +6,22 @@ write is refused as stale), or a run left leased forever by a worker that died
 (its lease is not renewed, so the reaper returns it to pending, or times it out
 after `max_attempts`).
 
-The work function is given to the worker (the debate will be one); it gets the
-run and returns when done. Returning is `completed`; raising is `failed` with
-the error as the reason.
+The work function is given to the worker (the debate is one); it gets the run
+and returns the event that ends its part: `COMPLETE`, or `AWAIT_APPROVAL` when
+a person must approve what it proposes. Raising is `failed` with the error as
+the reason.
+
+A worker's lease names its holder as `host:pid:index`; at start-up
+`recover_orphans` returns the runs of holders on this host that no longer live
+(a `kill -9`) at once, instead of waiting for their leases to run out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -27,7 +34,7 @@ from core.tracecontext import bound_to_run
 
 log = structlog.get_logger(__name__)
 
-Work = Callable[[Run], Coroutine[Any, Any, None]]
+Work = Callable[[Run], Coroutine[Any, Any, RunEvent]]
 Sleep = Callable[[float], Awaitable[None]]
 
 LEASE_FOR = timedelta(seconds=60)
@@ -35,6 +42,37 @@ LEASE_FOR = timedelta(seconds=60)
 HEARTBEAT_EVERY = timedelta(seconds=20)
 MAX_ATTEMPTS = 3
 REAP_BATCH = 100
+#: what a work function may end its part with; anything else is a bug and fails the run
+ENDINGS = frozenset({RunEvent.COMPLETE, RunEvent.AWAIT_APPROVAL})
+
+
+def worker_owner(index: int) -> str:
+    """The lease holder name of this process's worker number `index`: host:pid:index."""
+    return f"{socket.gethostname()}:{os.getpid()}:{index}"
+
+
+def holder_is_gone(owner: str | None) -> bool:
+    """Whether a lease holder ran in a process on this host that no longer exists.
+
+    Another host's holder, or a name not of `worker_owner`'s shape, is never
+    known to be gone: only its lease running out says so.
+    """
+    if owner is None:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text, _, _index = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 class LeaseLost(Exception):
@@ -113,11 +151,14 @@ class RunWorker:
             raise LeaseLost
         failure = work.exception()
         if failure is None:
-            return RunEvent.COMPLETE, None
+            event = work.result()
+            if event in ENDINGS:
+                return event, None
+            return RunEvent.FAIL, f"the work ended with {event!r}, not complete or await_approval"
         log.error("run_work_failed", exc_info=failure)
         return RunEvent.FAIL, f"{type(failure).__name__}: {failure}"[:500]
 
-    async def _heartbeat(self, run: Run, work: asyncio.Task[None]) -> None:
+    async def _heartbeat(self, run: Run, work: asyncio.Task[RunEvent]) -> None:
         while True:
             await self._sleep(self._heartbeat_every.total_seconds())
             if not await self._store.heartbeat(run, lease_for=self._lease_for):
@@ -136,5 +177,25 @@ async def reap_expired(
         if await store.reap(decision):
             with bound_to_run(decision.run.id, decision.run.traceparent):
                 log.warning("run_reaped", move=decision.event.value, reason=decision.reason)
+            applied.append(decision)
+    return applied
+
+
+async def recover_orphans(
+    store: RunStore, clock: Clock, *, max_attempts: int = MAX_ATTEMPTS
+) -> list[Reaping]:
+    """At start-up: runs held by dead processes on this host go back to pending (or time
+    out) now, without waiting for their leases to run out."""
+    runs = await store.leased(limit=REAP_BATCH)
+    applied: list[Reaping] = []
+    decisions = decide_reaping(
+        runs, now=clock.now(), max_attempts=max_attempts, holder_gone=holder_is_gone
+    )
+    for decision in decisions:
+        if await store.reap(decision, lease_must_have_expired=False):
+            with bound_to_run(decision.run.id, decision.run.traceparent):
+                log.warning(
+                    "run_orphan_recovered", move=decision.event.value, reason=decision.reason
+                )
             applied.append(decision)
     return applied

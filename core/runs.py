@@ -12,7 +12,7 @@ Pure: no I/O. The store that persists runs is the `RunStore` protocol below.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -126,6 +126,11 @@ class Run(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    #: higher is claimed first: in a storm a critical incident's debate goes before a warning's
+    priority: int = 0
+    #: where the work stands ("diagnosing", "solving", ...), shown on the incident card
+    stage: str | None = None
+    stage_at: datetime | None = None
 
 
 class StaleRun(ConflictError):
@@ -141,19 +146,28 @@ class Reaping:
     reason: str
 
 
-def decide_reaping(runs: Sequence[Run], *, now: datetime, max_attempts: int) -> list[Reaping]:
-    """For each leased run whose lease expired: another attempt, or time out.
+def decide_reaping(
+    runs: Sequence[Run],
+    *,
+    now: datetime,
+    max_attempts: int,
+    holder_gone: Callable[[str | None], bool] = lambda _owner: False,
+) -> list[Reaping]:
+    """For each leased run whose lease expired, or whose holder is known to be dead
+    (`holder_gone`): another attempt, or time out.
 
-    A run still within its lease, or not leased, is left alone. One that was
-    executing is never retried (the action may have run).
+    A run still within its lease with a live holder, or not leased, is left
+    alone. One that was executing is never retried (the action may have run).
     """
     decisions: list[Reaping] = []
     for run in runs:
         if run.state not in LEASED_STATES or run.lease_expires_at is None:
             continue
-        if run.lease_expires_at > now:
+        gone = holder_gone(run.lease_owner)
+        if run.lease_expires_at > now and not gone:
             continue
-        lost = f"lease of {run.lease_owner or 'a worker'} expired"
+        holder = run.lease_owner or "a worker"
+        lost = f"{holder} died holding the lease" if gone else f"lease of {holder} expired"
         if run.state is RunState.EXECUTING:
             reason = f"{lost} while executing; not retried so the action cannot run twice"
             decisions.append(Reaping(run, RunEvent.TIME_OUT, reason))
@@ -198,8 +212,33 @@ def new_run_id(at: datetime) -> UUID:
 class RunStore(Protocol):
     """Where runs live. Every state change goes through `transition()`."""
 
-    async def create(self, incident_id: int, trigger: str) -> Run:
+    async def create(self, incident_id: int, trigger: str, *, priority: int = 0) -> Run:
         """The run for (incident, trigger), made now if there is none: never two."""
+        ...
+
+    async def create_many(self, wanted: Sequence[tuple[int, int]], trigger: str) -> int:
+        """A run per (incident id, priority) for `trigger` where none exists; how many were made.
+
+        An incident that is gone is skipped, not an error (it may have been pruned).
+        """
+        ...
+
+    async def without_run(self, trigger: str, *, opened_since: datetime, limit: int) -> list[int]:
+        """Open incidents created since then that have no run for `trigger` (a crash between
+        the incident's commit and its run's), oldest first."""
+        ...
+
+    async def leased(self, *, limit: int) -> list[Run]:
+        """Runs a worker holds the lease of, whether or not it has expired."""
+        ...
+
+    async def set_stage(self, run: Run, stage: str) -> bool:
+        """Record where the work stands and mark the incident's card owed; False if the run
+        is no longer held by `run.lease_owner`."""
+        ...
+
+    async def for_incident(self, incident_id: int, *, limit: int) -> list[Run]:
+        """The incident's runs, newest first."""
         ...
 
     async def get(self, run_id: UUID) -> Run | None: ...
@@ -209,7 +248,8 @@ class RunStore(Protocol):
         ...
 
     async def claim(self, owner: str, *, lease_for: timedelta) -> Run | None:
-        """Lease the oldest pending run to `owner` (attempts + 1); None when none is free."""
+        """Lease the most urgent pending run (priority, then age) to `owner` (attempts + 1);
+        None when none is free."""
         ...
 
     async def heartbeat(self, run: Run, *, lease_for: timedelta) -> bool:
@@ -224,6 +264,7 @@ class RunStore(Protocol):
         """Leased runs whose lease has run out, oldest lease first."""
         ...
 
-    async def reap(self, decision: Reaping) -> bool:
-        """Apply the reaper's decision if the lease is still expired and the run unchanged."""
+    async def reap(self, decision: Reaping, *, lease_must_have_expired: bool = True) -> bool:
+        """Apply the reaper's decision if the run is unchanged (and, unless told otherwise,
+        its lease still expired: a holder known to be dead need not be waited for)."""
         ...

@@ -217,6 +217,9 @@ class RunRow(Base):
         # the idempotency key: a second create for the same trigger finds this row
         UniqueConstraint("incident_id", "trigger"),
         Index("ix_runs_state_lease_expires_at", "state", "lease_expires_at"),
+        # claims take the most urgent pending run first
+        Index("ix_runs_state_priority", "state", "priority"),
+        Index("ix_runs_incident_id", "incident_id"),
     )
 
     #: a UUIDv7 in canonical text form: sorting by id sorts by creation time
@@ -232,5 +235,10 @@ class RunRow(Base):
     traceparent: Mapped[str] = mapped_column(String(55))
     reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: higher is claimed first (a critical incident's debate before a warning's)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: where the debate stands ("diagnosing", ...), for the incident card; None before it starts
+    stage: Mapped[str | None] = mapped_column(String(20))
+    stage_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -151,8 +151,9 @@ async def exercise_crashed_worker(engine: AsyncEngine) -> None:
     assert reaped.event is RunEvent.EXPIRE
     done: list[Run] = []
 
-    async def work(run: Run) -> None:
+    async def work(run: Run) -> RunEvent:
         done.append(run)
+        return RunEvent.COMPLETE
 
     finished = await RunWorker(store(engine, clock), work, owner="w2").run_once()
     assert finished is not None and finished.id == created.id

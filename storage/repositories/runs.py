@@ -18,6 +18,7 @@ What cannot happen, and why:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.alerting.models import IncidentStatus
 from core.errors import NotFoundError
 from core.ports import Clock
 from core.runs import (
@@ -41,7 +43,7 @@ from core.runs import (
 )
 from core.tracecontext import new_traceparent
 from storage.db import read_session
-from storage.tables import RunRow
+from storage.tables import IncidentRow, RunRow
 
 #: pending rows looked at per claim; more than one so a row skipped as locked is not the end
 CLAIM_BATCH = 8
@@ -61,6 +63,9 @@ def _run(row: RunRow) -> Run:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        priority=row.priority,
+        stage=row.stage,
+        stage_at=row.stage_at,
     )
 
 
@@ -71,27 +76,11 @@ class SqlRunStore:
         self._sessions = sessions
         self._clock = clock
 
-    async def create(self, incident_id: int, trigger: str) -> Run:
+    async def create(self, incident_id: int, trigger: str, *, priority: int = 0) -> Run:
         now = self._clock.now()
-        values = {
-            "id": str(new_run_id(now)),
-            "incident_id": incident_id,
-            "trigger": trigger,
-            "state": RunState.PENDING.value,
-            "attempts": 0,
-            "traceparent": str(new_traceparent()),
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
         try:
             async with self._sessions.begin() as session:
-                insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-                await session.execute(
-                    insert(RunRow)
-                    .values(**values)
-                    .on_conflict_do_nothing(index_elements=["incident_id", "trigger"])
-                )
+                await self._insert(session, [_new(incident_id, trigger, priority, now)])
                 row = await session.scalar(
                     select(RunRow).where(
                         RunRow.incident_id == incident_id, RunRow.trigger == trigger
@@ -102,6 +91,89 @@ class SqlRunStore:
             raise NotFoundError(f"No incident #{incident_id}.") from None
         assert row is not None
         return _run(row)
+
+    async def create_many(self, wanted: Sequence[tuple[int, int]], trigger: str) -> int:
+        if not wanted:
+            return 0
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            present = set(
+                await session.scalars(
+                    select(IncidentRow.id).where(IncidentRow.id.in_([i for i, _ in wanted]))
+                )
+            )
+            rows = [_new(i, trigger, p, now) for i, p in wanted if i in present]
+            return await self._insert(session, rows) if rows else 0
+
+    @staticmethod
+    async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+        """Insert runs, doing nothing for a (incident, trigger) that has one; how many were new."""
+        insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+        result = await session.execute(
+            insert(RunRow)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["incident_id", "trigger"])
+        )
+        return _rowcount(result)
+
+    async def without_run(self, trigger: str, *, opened_since: datetime, limit: int) -> list[int]:
+        has_run = select(RunRow.id).where(
+            RunRow.incident_id == IncidentRow.id, RunRow.trigger == trigger
+        )
+        query = (
+            select(IncidentRow.id)
+            .where(
+                IncidentRow.status != IncidentStatus.RESOLVED.value,
+                IncidentRow.created_at >= opened_since,
+                ~has_run.exists(),
+            )
+            .order_by(IncidentRow.id)
+            .limit(limit)
+        )
+        async with read_session(self._sessions) as session:
+            return list(await session.scalars(query))
+
+    async def leased(self, *, limit: int) -> list[Run]:
+        async with read_session(self._sessions) as session:
+            rows = await session.scalars(
+                select(RunRow)
+                .where(RunRow.state.in_([s.value for s in LEASED_STATES]))
+                .order_by(RunRow.id)
+                .limit(limit)
+            )
+            return [_run(row) for row in rows]
+
+    async def set_stage(self, run: Run, stage: str) -> bool:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(RunRow)
+                .where(
+                    RunRow.id == str(run.id),
+                    RunRow.lease_owner == run.lease_owner,
+                    RunRow.attempts == run.attempts,
+                )
+                .values(stage=stage, stage_at=now)
+            )
+            if _rowcount(result) != 1:
+                return False
+            # the incident's card shows the stage: a newer version makes it owed
+            await session.execute(
+                update(IncidentRow)
+                .where(IncidentRow.id == run.incident_id)
+                .values(version=IncidentRow.version + 1)
+            )
+        return True
+
+    async def for_incident(self, incident_id: int, *, limit: int) -> list[Run]:
+        async with read_session(self._sessions) as session:
+            rows = await session.scalars(
+                select(RunRow)
+                .where(RunRow.incident_id == incident_id)
+                .order_by(RunRow.id.desc())
+                .limit(limit)
+            )
+            return [_run(row) for row in rows]
 
     async def get(self, run_id: UUID) -> Run | None:
         async with read_session(self._sessions) as session:
@@ -119,7 +191,7 @@ class SqlRunStore:
             candidates = await session.scalars(
                 select(RunRow)
                 .where(RunRow.state == RunState.PENDING.value)
-                .order_by(RunRow.id)
+                .order_by(RunRow.priority.desc(), RunRow.id)
                 .limit(CLAIM_BATCH)
                 .with_for_update(skip_locked=True)
             )
@@ -173,7 +245,7 @@ class SqlRunStore:
             )
             return [_run(row) for row in rows]
 
-    async def reap(self, decision: Reaping) -> bool:
+    async def reap(self, decision: Reaping, *, lease_must_have_expired: bool = True) -> bool:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             moved = await self._apply(
@@ -182,7 +254,7 @@ class SqlRunStore:
                 decision.event,
                 now=now,
                 reason=decision.reason,
-                condition=_lease_expired(now),
+                condition=_lease_expired(now) if lease_must_have_expired else None,
             )
         return moved is not None
 
@@ -215,6 +287,21 @@ class SqlRunStore:
         if _rowcount(result) != 1:
             return None
         return run.model_copy(update={**values, "state": state})
+
+
+def _new(incident_id: int, trigger: str, priority: int, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(new_run_id(now)),
+        "incident_id": incident_id,
+        "trigger": trigger,
+        "state": RunState.PENDING.value,
+        "attempts": 0,
+        "traceparent": str(new_traceparent()),
+        "version": 1,
+        "priority": priority,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _lease_expired(now: datetime) -> ColumnElement[bool]:

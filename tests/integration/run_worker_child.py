@@ -14,7 +14,7 @@ from pathlib import Path
 
 from core.ports import SystemClock
 from core.run_worker import RunWorker
-from core.runs import Run
+from core.runs import Run, RunEvent
 from storage.db import create_engine, session_factory
 from storage.repositories import SqlRunStore
 
@@ -22,9 +22,10 @@ from storage.repositories import SqlRunStore
 async def main(url: str, started: Path) -> None:
     engine = create_engine(url)
 
-    async def work(run: Run) -> None:
+    async def work(run: Run) -> RunEvent:
         await asyncio.to_thread(started.write_text, str(run.id))
         await asyncio.Event().wait()  # the work in progress when the process dies
+        raise AssertionError("unreachable: the process is killed while waiting")
 
     await RunWorker(
         SqlRunStore(session_factory(engine), SystemClock()), work, owner="child"

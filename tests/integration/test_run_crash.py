@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.ports import SystemClock
 from core.run_worker import LEASE_FOR, RunWorker, reap_expired
-from core.runs import Run, RunState
+from core.runs import Run, RunEvent, RunState
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories import SqlRunStore
@@ -54,8 +54,9 @@ async def test_a_killed_workers_run_is_reclaimed_and_finished_once(tmp_path: Pat
         assert reaped.run.id == created.id
         worked: list[Run] = []
 
-        async def work(run: Run) -> None:
+        async def work(run: Run) -> RunEvent:
             worked.append(run)
+            return RunEvent.COMPLETE
 
         finished = await RunWorker(later, work, owner="survivor").run_once()
         assert finished is not None and finished.id == created.id

@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.run_worker import RunWorker, reap_expired
-from core.runs import Run, RunState
+from core.runs import Run, RunEvent, RunState
 from tests.run_scenarios import LEASE, FakeClock, add_incident, store
 
 
@@ -40,8 +40,9 @@ async def test_a_run_is_worked_and_completed_with_its_trace_in_the_log_context(
     created = await store(engine, clock).create(await add_incident(engine), "opened")
     seen: list[tuple[RunState, dict[str, object]]] = []
 
-    async def work(run: Run) -> None:
+    async def work(run: Run) -> RunEvent:
         seen.append((run.state, structlog.contextvars.get_contextvars()))
+        return RunEvent.COMPLETE
 
     worker = RunWorker(store(engine, clock), work, owner="w1")
     finished = await worker.run_once()
@@ -60,7 +61,7 @@ async def test_a_failing_work_function_fails_the_run_with_its_error(engine: Asyn
     clock = FakeClock()
     created = await store(engine, clock).create(await add_incident(engine), "opened")
 
-    async def work(run: Run) -> None:
+    async def work(run: Run) -> RunEvent:
         raise ValueError(f"no evidence for incident {run.incident_id}")
 
     finished = await RunWorker(store(engine, clock), work, owner="w1").run_once()
@@ -74,8 +75,9 @@ async def test_heartbeats_keep_a_long_run_from_the_reaper(engine: AsyncEngine) -
     runs = store(engine, clock)
     created = await runs.create(await add_incident(engine), "opened")
 
-    async def work(_run: Run) -> None:
+    async def work(_run: Run) -> RunEvent:
         await release.wait()
+        return RunEvent.COMPLETE
 
     worker = RunWorker(runs, work, owner="w1", lease_for=LEASE, sleep=ticks.sleep)
     task = asyncio.create_task(worker.run_once())
@@ -100,12 +102,13 @@ async def test_a_worker_that_lost_its_lease_stops_its_work_and_writes_nothing(
     created = await runs.create(await add_incident(engine), "opened")
     stopped = asyncio.Event()
 
-    async def work(_run: Run) -> None:
+    async def work(_run: Run) -> RunEvent:
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             stopped.set()
             raise
+        raise AssertionError("unreachable: the wait ends only by cancellation")
 
     stalled = RunWorker(runs, work, owner="stalled", lease_for=LEASE, sleep=ticks.sleep)
     task = asyncio.create_task(stalled.run_once())
@@ -120,8 +123,8 @@ async def test_a_worker_that_lost_its_lease_stops_its_work_and_writes_nothing(
     after = await runs.get(created.id)
     assert after is not None and (after.state, after.attempts) == (RunState.PENDING, 1)
 
-    async def quick(_run: Run) -> None:
-        return None
+    async def quick(_run: Run) -> RunEvent:
+        return RunEvent.COMPLETE
 
     finished = await RunWorker(runs, quick, owner="w2").run_once()
     assert finished is not None and (finished.state, finished.attempts) == (RunState.COMPLETED, 2)
@@ -135,9 +138,10 @@ async def test_two_workers_never_share_a_run(engine: AsyncEngine) -> None:
     worked: list[tuple[str, str]] = []
 
     def worker(owner: str) -> RunWorker:
-        async def work(run: Run) -> None:
+        async def work(run: Run) -> RunEvent:
             worked.append((owner, str(run.id)))
             await asyncio.sleep(0)  # let the other worker in
+            return RunEvent.COMPLETE
 
         return RunWorker(store(engine, clock), work, owner=owner)
 
@@ -156,8 +160,9 @@ async def test_run_forever_works_a_run_when_poked(engine: AsyncEngine) -> None:
     incident = await add_incident(engine)
     done = asyncio.Event()
 
-    async def work(_run: Run) -> None:
+    async def work(_run: Run) -> RunEvent:
         done.set()
+        return RunEvent.COMPLETE
 
     worker = RunWorker(store(engine, clock), work, owner="w1")
     task = asyncio.create_task(worker.run_forever(idle=LEASE * 100))
