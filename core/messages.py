@@ -97,3 +97,6 @@ class Card(BaseModel):
     #: one HTML line naming the subject (with its severity): what a storm digest
     #: shows instead of the whole card when the chat has no budget for every card
     digest_line: str | None = None
+    #: the key of the card this one answers (a decision package answers its incident's
+    #: card): its first send is a reply to that card's message, when it has one
+    reply_to_card: str | None = Field(default=None, max_length=120)

@@ -63,6 +63,8 @@ class OutboxRow(Base):
     keyboard: Mapped[Any | None] = mapped_column(JSON)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: a card's first send answers this card: resolved to its message id when claimed
+    reply_to_card: Mapped[str | None] = mapped_column(String(120))
     priority: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.errors import ConfigError
+from core.llm.types import ToolParam, ToolSpec
 
 #: `{name}` in a command element; nothing else in braces is a placeholder (`{.items[*]}` stays)
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -86,6 +87,15 @@ class ActionSpec(BaseModel):
     def pattern(self, param: str) -> re.Pattern[str]:
         return re.compile(self.params[param])
 
+    def tool(self) -> ToolSpec:
+        """The action as a model sees it: a tool whose arguments must match their patterns."""
+        return ToolSpec(
+            name=self.name,
+            description=self.description,
+            params=tuple(ToolParam(name=p, pattern=rx) for p, rx in self.params.items()),
+            destructive=self.destructive,
+        )
+
 
 class ActionRegistry:
     """The registered actions by name; nothing outside it can ever run."""
@@ -115,6 +125,10 @@ class ActionRegistry:
 
     def __len__(self) -> int:
         return len(self._specs)
+
+    def tools(self) -> list[ToolSpec]:
+        """Every registered action as a tool the debate may propose (and nothing else)."""
+        return [spec.tool() for spec in self]
 
     def check_binaries(self) -> None:
         """Each action's binary (and its dry run's) exists and is executable, else one line."""

@@ -98,6 +98,22 @@ class Incident(BaseModel):
         return self.status != IncidentStatus.RESOLVED
 
 
+class DebateProgress(BaseModel):
+    """Where the incident's latest debate stands, for its card's progress line."""
+
+    run_id: str
+    #: "queued" until a worker starts it, then its stage: gathering, diagnosing, solving,
+    #: reviewing, deciding, and at the end decided, timed_out or failed
+    stage: str
+    #: when the debate was asked for, and when the stage was last written
+    since: datetime
+    at: datetime
+
+    @property
+    def elapsed_s(self) -> float:
+        return max(0.0, (self.at - self.since).total_seconds())
+
+
 class IncidentView(BaseModel):
     """An incident with the latest state of its alerts (firing first, as many as were asked for)."""
 
@@ -106,6 +122,8 @@ class IncidentView(BaseModel):
     #: the earliest start a sender stated for any alert that fired in the incident (all of
     #: them, not only those listed); None when no sender stated one
     started_at: datetime | None = None
+    #: the latest debate of the incident; None before one was asked for
+    debate: DebateProgress | None = None
 
     @property
     def firing(self) -> list[Alert]:

@@ -10,7 +10,7 @@ dropped too, so a late retry cannot re-open what has ended.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,6 +99,7 @@ class IncidentService:
         *,
         grouping: Grouping | None = None,
         on_change: Callable[[Iterable[int]], None] | None = None,
+        on_open: Callable[[Sequence[Incident]], None] | None = None,
         silences: SilenceMirror | None = None,
     ) -> None:
         self._store = store
@@ -108,6 +109,8 @@ class IncidentService:
         self._silences = silences
         #: told which incidents changed, after each commit (the card publisher's poke)
         self._on_change = on_change or (lambda _ids: None)
+        #: told which incidents were opened, after each commit (the debate scheduler)
+        self._on_open = on_open or (lambda _incidents: None)
 
     # --- intake -----------------------------------------------------------------
 
@@ -150,6 +153,8 @@ class IncidentService:
                 source=incident.source,
             )
         self._on_change(changed)
+        if opened:
+            self._on_open(list(opened))
         return results
 
     async def _ingest_in(
@@ -363,6 +368,7 @@ class IncidentService:
 
         opened = await self._store.run(work)
         self._on_change([opened.id])
+        self._on_open([opened])
         return opened
 
     async def act(

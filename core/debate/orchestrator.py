@@ -73,6 +73,7 @@ class _Heard:
     review: Review | None = None
     critique: Critique | None = None
     degraded: list[Role] = field(default_factory=list)
+    progress: ProgressSink | None = None
 
     def take(self, answer: Answer[Any]) -> None:
         if answer.turn.degraded:
@@ -91,7 +92,6 @@ class Debate:
         *,
         ceiling_s: float,
         autopilot: Autopilot = "off",
-        progress: ProgressSink | None = None,
     ) -> None:
         self._agents = agents
         self._turns = turns
@@ -99,11 +99,15 @@ class Debate:
         self._clock = clock
         self._ceiling_s = ceiling_s
         self._autopilot: Autopilot = autopilot
-        self._progress = progress
 
-    async def run(self, run_id: UUID, snapshot: EvidenceSnapshot) -> DecisionPackage:
-        """The debate's package; never raises (a timeout or an error asks for a person)."""
-        heard = _Heard()
+    async def run(
+        self, run_id: UUID, snapshot: EvidenceSnapshot, *, progress: ProgressSink | None = None
+    ) -> DecisionPackage:
+        """The debate's package; never raises (a timeout or an error asks for a person).
+
+        `progress` is told each stage as it begins (the incident card shows it).
+        """
+        heard = _Heard(progress=progress)
         try:
             async with asyncio.timeout(self._ceiling_s):
                 return await self._debate(run_id, snapshot, heard)
@@ -153,10 +157,10 @@ class Debate:
         self, run_id: UUID, snapshot: EvidenceSnapshot, heard: _Heard, stage: str
     ) -> None:
         heard.stage = stage
-        if self._progress is None:
+        if heard.progress is None:
             return
         try:
-            await self._progress.progress(run_id, snapshot.incident_id, stage)
+            await heard.progress.progress(run_id, snapshot.incident_id, stage)
         except Exception:  # the card's progress line is a courtesy: never worth the debate
             log.warning("debate_progress_failed", stage=stage, exc_info=True)
 

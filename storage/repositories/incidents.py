@@ -28,6 +28,7 @@ from core.alerting.models import (
     Alert,
     AlertState,
     AlertStatus,
+    DebateProgress,
     Incident,
     IncidentStatus,
     IncidentView,
@@ -39,7 +40,7 @@ from core.audit import AuditEntry
 from core.ports import Clock
 from storage.db import read_session
 from storage.repositories.outbox import SqlCards
-from storage.tables import AlertRow, AlertStateRow, AuditRow, IncidentRow
+from storage.tables import AlertRow, AlertStateRow, AuditRow, IncidentRow, RunRow
 
 log = structlog.get_logger(__name__)
 
@@ -136,9 +137,10 @@ async def _view(
     if row is None:
         return None
     incident, since = _to_incident(row), await _started_at(session, incident_id)
+    debate = await _debate_progress(session, incident_id)
     if row.status == IncidentStatus.RESOLVED.value:
         ended = await _ended_alerts(session, row.id, alerts)
-        return IncidentView(incident=incident, alerts=ended, started_at=since)
+        return IncidentView(incident=incident, alerts=ended, started_at=since, debate=debate)
     query = (
         select(AlertStateRow)
         .where(AlertStateRow.incident_id == incident_id)
@@ -146,7 +148,24 @@ async def _view(
         .limit(alerts)
     )
     listed = [_to_alert(state) for state in (await session.scalars(query)).all()]
-    return IncidentView(incident=incident, alerts=listed, started_at=since)
+    return IncidentView(incident=incident, alerts=listed, started_at=since, debate=debate)
+
+
+async def _debate_progress(session: AsyncSession, incident_id: int) -> DebateProgress | None:
+    """The incident's latest run, as its card's progress line reads it."""
+    query = (
+        select(RunRow.id, RunRow.stage, RunRow.created_at, RunRow.stage_at)
+        .where(RunRow.incident_id == incident_id)
+        .order_by(RunRow.id.desc())
+        .limit(1)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    run_id, stage, created_at, stage_at = found
+    return DebateProgress(
+        run_id=run_id, stage=stage or "queued", since=created_at, at=stage_at or created_at
+    )
 
 
 @functools.cache

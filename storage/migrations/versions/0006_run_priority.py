@@ -1,4 +1,5 @@
-"""Runs: a priority (debates queue by severity in a storm) and the debate's stage (card progress).
+"""Runs: a priority (debates queue by severity in a storm) and the debate's stage (card
+progress); outbox.reply_to_card (a decision card answers its incident's card).
 
 Revision ID: 0006
 Revises: 0005
@@ -25,9 +26,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("stage_at", UTCDateTime(), nullable=True))
     op.create_index("ix_runs_state_priority", "runs", ["state", "priority"])
     op.create_index("ix_runs_incident_id", "runs", ["incident_id"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("reply_to_card", sa.String(120), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("reply_to_card")
     op.drop_index("ix_runs_incident_id", table_name="runs")
     op.drop_index("ix_runs_state_priority", table_name="runs")
     with op.batch_alter_table("runs") as batch:

@@ -37,6 +37,7 @@ def showing(card: Card) -> Showing:
         keyboard=keyboard,
         digest_line=card.digest_line,
         closed=card.closed,
+        reply_to_card=card.reply_to_card,
     )
 
 
@@ -85,6 +86,11 @@ class SqlCards(OutboxPart):
         async with read_session(self._sessions) as session:
             row = await session.get(CardRow, key)
             return row.message_id if row is not None else None
+
+
+async def card_message(session: AsyncSession, key: str) -> int | None:
+    """The message a card shows in, inside the caller's transaction; None while it has none."""
+    return await session.scalar(select(CardRow.message_id).where(CardRow.key == key))
 
 
 async def resolve_edit(session: AsyncSession, row: OutboxRow) -> bool:

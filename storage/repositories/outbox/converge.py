@@ -41,6 +41,7 @@ class Showing:
     keyboard: Any = None
     digest_line: str | None = None
     closed: bool = False
+    reply_to_card: str | None = None
 
 
 async def converge(session: AsyncSession, target: Showing, *, now: datetime) -> bool:
@@ -115,6 +116,7 @@ def _delivery(target: Showing, kind: OutboundKind, *, now: datetime) -> OutboxRo
         text=target.text,
         keyboard=target.keyboard,
         priority=priority,
+        reply_to_card=target.reply_to_card if kind == OutboundKind.SEND else None,
     )
 
 

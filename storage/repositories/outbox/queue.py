@@ -14,7 +14,13 @@ from sqlalchemy import delete, func, select, update
 
 from core.messages import OutboundKind, OutboundMessage, Priority, Rendered
 from storage.db import read_session
-from storage.repositories.outbox.cards import card_posted, forget_card, message_gone, resolve_edit
+from storage.repositories.outbox.cards import (
+    card_message,
+    card_posted,
+    forget_card,
+    message_gone,
+    resolve_edit,
+)
 from storage.repositories.outbox.converge import digest_lines
 from storage.repositories.outbox.rows import (
     DEAD,
@@ -89,6 +95,9 @@ class SqlDeliveryQueue(OutboxPart):
             is_card_edit = row.kind == OutboundKind.EDIT and row.card_key is not None
             if is_card_edit and not await resolve_edit(session, row):
                 return None
+            if row.reply_to_card is not None and row.reply_to_message_id is None:
+                # the card answered may have got its message since this was queued
+                row.reply_to_message_id = await card_message(session, row.reply_to_card)
             row.status = SENDING
             if is_digest(row.card_key) and row.kind != OutboundKind.DELETE:
                 assert row.card_key is not None

@@ -40,7 +40,6 @@ def debate(
     *,
     ceiling_s: float = 5.0,
     autopilot: str = "off",
-    progress: RecordingProgress | None = None,
 ) -> tuple[Debate, MemoryTurnLog]:
     log = turns or MemoryTurnLog()
     clock = FixedClock()
@@ -53,7 +52,6 @@ def debate(
             clock,
             ceiling_s=ceiling_s,
             autopilot=autopilot,  # type: ignore[arg-type]
-            progress=progress,
         ),
         log,
     )
@@ -62,8 +60,8 @@ def debate(
 async def test_agents_speak_in_order_and_every_turn_is_logged() -> None:
     completer = ScriptedCompleter(good_answers())
     progress = RecordingProgress()
-    run, turns = debate(completer, progress=progress)
-    package = await run.run(RUN, snapshot())
+    run, turns = debate(completer)
+    package = await run.run(RUN, snapshot(), progress=progress)
     assert completer.asked[:2] == [Task.DIAGNOSE, Task.SOLVE]
     assert set(completer.asked[2:4]) == {Task.REVIEW, Task.CRITIQUE}
     assert completer.asked[4] == Task.COORDINATE

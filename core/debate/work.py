@@ -1,0 +1,91 @@
+"""A debate as a run's work: evidence, the five agents, the package stored once, the card posted.
+
+What a crash cannot do here:
+- debate twice after the package was stored: a re-claimed run whose package
+  exists only posts it again (the card has the run's key, so the chat shows
+  one decision card however often it is posted);
+- store two packages for one run: `DecisionStore.save` keeps the first.
+The run ends `waiting_approval` when the package proposes an action a person
+must approve, `completed` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
+
+import structlog
+
+from core.debate.models import DebateStatus, DecisionPackage, EvidenceSnapshot
+from core.debate.orchestrator import Debate
+from core.debate.ports import DecisionStore
+from core.debate.progress import CardProgress, StageBoard
+from core.runs import Run, RunEvent
+
+log = structlog.get_logger(__name__)
+
+Announce = Callable[[DecisionPackage], Awaitable[None]]
+
+
+class Evidence(Protocol):
+    """Builds an incident's snapshot (see core/debate/evidence.py)."""
+
+    async def build(self, incident_id: int) -> EvidenceSnapshot: ...
+
+
+#: the stage the incident card shows once the debate is over
+FINAL_STAGE = {
+    DebateStatus.COMPLETED: "decided",
+    DebateStatus.DEGRADED: "decided",
+    DebateStatus.TIMEOUT: "timed_out",
+    DebateStatus.FAILED: "failed",
+}
+
+
+def ending(package: DecisionPackage) -> RunEvent:
+    """How a run ends once its package exists."""
+    return RunEvent.AWAIT_APPROVAL if package.waits_for_approval else RunEvent.COMPLETE
+
+
+class DebateWork:
+    """The work function of debate runs (see core/run_worker.py)."""
+
+    def __init__(
+        self,
+        evidence: Evidence,
+        debate: Debate,
+        decisions: DecisionStore,
+        board: StageBoard,
+        announce: Announce,
+        *,
+        on_card_change: Callable[[Iterable[int]], None],
+    ) -> None:
+        self._evidence = evidence
+        self._debate = debate
+        self._decisions = decisions
+        self._board = board
+        self._announce = announce
+        self._on_card_change = on_card_change
+
+    async def __call__(self, run: Run) -> RunEvent:
+        stored = await self._decisions.for_run(run.id)
+        if stored is not None:
+            log.info("debate_already_decided", incident_id=run.incident_id)
+            await self._announce(stored)
+            return ending(stored)
+        progress = CardProgress(self._board, run, on_change=self._on_card_change)
+        async with progress.ticking():
+            await progress.progress(run.id, run.incident_id, "gathering")
+            snapshot = await self._evidence.build(run.incident_id)
+            package = await self._debate.run(run.id, snapshot, progress=progress)
+        saved = await self._decisions.save(package)
+        await progress.finish(FINAL_STAGE[saved.status])
+        log.info(
+            "debate_decided",
+            incident_id=run.incident_id,
+            status=saved.status.value,
+            action=saved.recommended_action.tool if saved.recommended_action else None,
+            approval=saved.approval.state.value,
+        )
+        await self._announce(saved)
+        return ending(saved)
