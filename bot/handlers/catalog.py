@@ -24,6 +24,7 @@ CATALOG: tuple[CommandInfo, ...] = (
     CommandInfo("ack", "<id>", "Acknowledge an incident"),
     CommandInfo("resolve", "<id>", "Resolve an incident"),
     CommandInfo("silence", "<id> <30m|2h>", "Silence an incident for a while"),
+    CommandInfo("debate", "<id>", "Debate an incident afresh: a new decision package"),
     CommandInfo("runs", "", "Recent runs and their states"),
     CommandInfo("alert", "<text>", "Open a manual incident"),
 )

@@ -10,7 +10,6 @@ from telegram.ext import Application, CommandHandler
 from bot.context import Context, services_of
 from bot.handlers.common import reply
 from bot.render.runs import render_runs
-from core.run_worker import reap_expired
 
 LIST_LIMIT = 15
 #: a quarter of a lease (core.run_worker.LEASE_FOR): a dead worker's run waits at most 75 s
@@ -24,9 +23,9 @@ async def runs(update: Update, context: Context) -> None:
 
 
 async def reap_runs(context: Context) -> None:
-    """Job: runs whose worker stopped renewing its lease go back to pending, or time out."""
-    services = services_of(context)
-    await reap_expired(services.runs, services.clock)
+    """Job: runs whose worker stopped renewing its lease go back to pending, or time out
+    (and their incident is told so by a decision card that asks for a person)."""
+    await services_of(context).debates.reap()
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -12,14 +12,22 @@ must approve, `completed` otherwise.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Protocol
 
 import structlog
 
-from core.debate.models import DebateStatus, DecisionPackage, EvidenceSnapshot
+from core.debate.models import (
+    Approval,
+    ApprovalState,
+    DebateStatus,
+    DecisionPackage,
+    EvidenceSnapshot,
+)
 from core.debate.orchestrator import Debate
 from core.debate.ports import DecisionStore
 from core.debate.progress import CardProgress, StageBoard
+from core.llm.schemas import RiskLevel
 from core.runs import Run, RunEvent
 
 log = structlog.get_logger(__name__)
@@ -40,6 +48,26 @@ FINAL_STAGE = {
     DebateStatus.TIMEOUT: "timed_out",
     DebateStatus.FAILED: "failed",
 }
+
+
+def abandoned_package(run: Run, reason: str, now: datetime) -> DecisionPackage:
+    """The answer of a run the reaper timed out (its workers kept dying): a person decides."""
+    why = f"the debate could not finish: {reason}"
+    return DecisionPackage(
+        run_id=run.id,
+        incident_id=run.incident_id,
+        recommended_action=None,
+        risk_level=RiskLevel.HIGH,
+        requires_human_approval=True,
+        blocked_reason=why,
+        confidence=0.0,
+        diagnosis="unknown: the debate did not finish",
+        summary=f"No decision: {why}. A person decides; /debate {run.incident_id} tries again.",
+        why_human=why,
+        status=DebateStatus.TIMEOUT,
+        approval=Approval(state=ApprovalState.NOT_NEEDED),
+        created_at=now,
+    )
 
 
 def ending(package: DecisionPackage) -> RunEvent:

@@ -1,0 +1,163 @@
+"""The debate runtime of `howl run`: workers claiming debate runs, the scheduler, decision cards.
+
+Built once by the composition root over the services. At start it returns the
+runs of a process that died (`kill -9`) to the queue, makes the runs a crash
+left unmade, then starts `WORKERS` workers. A run the reaper times out (its
+workers kept dying) still answers its incident: a package saying so, which
+asks for a person, posted like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from bot.keyboards import CallbackCodec
+from bot.render.decision import decision_card
+from bot.render.incident import card_key
+from core.alerting.service import IncidentService
+from core.debate.agents import Agents
+from core.debate.models import DecisionPackage
+from core.debate.orchestrator import Debate
+from core.debate.ports import DecisionStore, TurnLog
+from core.debate.scheduler import DebateScheduler
+from core.debate.work import DebateWork, Evidence, abandoned_package
+from core.llm.completion import Completer
+from core.llm.types import ToolSpec
+from core.ports import CardSink, Clock
+from core.run_worker import RunWorker, reap_expired, recover_orphans, worker_owner
+from core.runs import Reaping, RunEvent, RunStore
+
+log = structlog.get_logger(__name__)
+
+#: debates at once in this process; each waits on the model most of the time, so more
+#: workers than providers' concurrency keeps every provider busy
+WORKERS = 8
+
+
+class DecisionCards:
+    """Posts a package as its card, a reply to its incident's card; nowhere in shadow mode."""
+
+    def __init__(
+        self,
+        incidents: IncidentService,
+        cards: CardSink,
+        buttons: CallbackCodec,
+        *,
+        chat_id: int | None,
+        shadow: bool,
+    ) -> None:
+        self._incidents = incidents
+        self._cards = cards
+        self._buttons = buttons
+        self._chat_id = chat_id
+        self._shadow = shadow
+
+    async def __call__(self, package: DecisionPackage) -> None:
+        if self._shadow or self._chat_id is None:
+            log.info(
+                "decision_not_posted",
+                why="shadow mode" if self._shadow else "no alert chat",
+                incident_id=package.incident_id,
+            )
+            return
+        view = await self._incidents.find(package.incident_id)
+        if view is None:
+            log.warning("decision_incident_gone", incident_id=package.incident_id)
+            return
+        card = decision_card(package, view.incident, chat_id=self._chat_id, buttons=self._buttons)
+        await self._cards.put_card(
+            card.model_copy(update={"reply_to_card": card_key(package.incident_id)})
+        )
+
+
+@dataclass
+class DebateRuntime:
+    runs: RunStore
+    decisions: DecisionStore
+    scheduler: DebateScheduler
+    announce: DecisionCards
+    clock: Clock
+    workers: list[RunWorker]
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Recover what a dead process left, then start the workers."""
+        await recover_orphans(self.runs, self.clock)
+        await self.scheduler.catch_up()
+        self._tasks = [
+            asyncio.create_task(worker.run_forever(), name=f"howl-debate-{worker.owner}")
+            for worker in self.workers
+        ]
+
+    def wake(self) -> None:
+        for worker in self.workers:
+            worker.poke()
+
+    async def stop(self) -> None:
+        await self.scheduler.drain()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def reap(self) -> list[Reaping]:
+        """The reaper's round: expired leases back to the queue, hopeless runs answered."""
+        applied = await reap_expired(self.runs, self.clock)
+        for decision in applied:
+            if decision.event is RunEvent.TIME_OUT:
+                await self._answer_timed_out(decision)
+        if any(d.event is RunEvent.EXPIRE for d in applied):
+            self.wake()
+        return applied
+
+    async def _answer_timed_out(self, decision: Reaping) -> None:
+        run = decision.run
+        package = await self.decisions.for_run(run.id)
+        if package is None:
+            package = await self.decisions.save(
+                abandoned_package(run, decision.reason, self.clock.now())
+            )
+        try:
+            await self.announce(package)
+        except Exception:
+            log.exception("decision_post_failed", incident_id=run.incident_id)
+
+
+def build_runtime(
+    *,
+    runs: RunStore,
+    turns: TurnLog,
+    decisions: DecisionStore,
+    evidence: Evidence,
+    completer: Completer,
+    tools: Sequence[ToolSpec],
+    clock: Clock,
+    ceiling_s: float,
+    announce: DecisionCards,
+    on_card_change: Callable[[Iterable[int]], None],
+    workers: int = WORKERS,
+) -> DebateRuntime:
+    """The debate stack: agents over the router, the orchestrator, the work, the workers."""
+    debate = Debate(Agents(completer, tools, clock), turns, tools, clock, ceiling_s=ceiling_s)
+    work = DebateWork(evidence, debate, decisions, runs, announce, on_card_change=on_card_change)
+    pool = [RunWorker(runs, work, owner=worker_owner(i)) for i in range(workers)]
+
+    def wake() -> None:
+        for worker in pool:
+            worker.poke()
+
+    return DebateRuntime(
+        runs=runs,
+        decisions=decisions,
+        scheduler=DebateScheduler(runs, clock, wake=wake),
+        announce=announce,
+        clock=clock,
+        workers=pool,
+    )
