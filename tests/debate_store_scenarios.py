@@ -16,7 +16,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, delete, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.debate.models import (
@@ -38,7 +38,8 @@ from storage.repositories import SqlDecisionStore, SqlTurnLog
 from storage.tables import DebateTurnRow
 from tests.run_scenarios import T0, FakeClock, Scenario, add_incident, store
 
-#: the triggers' message (migration 0006): what a refused UPDATE or DELETE says
+#: the triggers' message (migration 0006): a refused UPDATE or DELETE is an IntegrityError
+#: saying this, on SQLite and PostgreSQL alike
 APPEND_ONLY = "debate_turns is append-only"
 
 
@@ -153,11 +154,11 @@ async def exercise_turns_refuse_update_and_delete(engine: AsyncEngine) -> None:
         delete(DebateTurnRow),
     ]
     for statement in statements:
-        with pytest.raises(DBAPIError, match=APPEND_ONLY):
+        with pytest.raises(IntegrityError, match=APPEND_ONLY):
             async with engine.begin() as conn:
                 await conn.execute(statement, {"run": str(run)})
     # through the ORM too: a session deleting a loaded row
-    with pytest.raises(DBAPIError, match=APPEND_ONLY):
+    with pytest.raises(IntegrityError, match=APPEND_ONLY):
         async with session_factory(engine).begin() as session:
             row = await session.scalar(
                 select(DebateTurnRow).where(DebateTurnRow.run_id == str(run))

@@ -2,8 +2,9 @@
 
 What cannot happen, and why:
 - a turn changed or removed after it was appended: the table's triggers
-  (migration 0006) abort every UPDATE and DELETE with "debate_turns is
-  append-only", whoever sends it; this module only ever inserts turns;
+  (migration 0006) abort every UPDATE and DELETE with an IntegrityError saying
+  "debate_turns is append-only", whoever sends it; this module only ever
+  inserts turns;
 - two packages for one run: `run_id` is the primary key and the insert is
   `ON CONFLICT DO NOTHING` followed by a read in the same transaction, so a
   second save (a retried run, a racing worker) gets the package stored first;

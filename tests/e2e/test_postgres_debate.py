@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.debate.models import Role
@@ -51,7 +51,7 @@ async def test_truncate_is_refused_too(engine: AsyncEngine) -> None:
     log, _ = stores(engine)
     kept = turn(run, incident, Role.SOLVER)
     await log.append(kept)
-    with pytest.raises(DBAPIError, match=APPEND_ONLY):
+    with pytest.raises(IntegrityError, match=APPEND_ONLY):
         async with engine.begin() as conn:
             await conn.execute(text("TRUNCATE debate_turns CASCADE"))
     assert await log.for_run(run) == [kept]

@@ -6,7 +6,8 @@ Create Date: 2026-12-03
 
 `debate_turns` is insert-only by the database itself, not by convention: a
 trigger aborts every UPDATE and DELETE (and, on PostgreSQL, TRUNCATE, which
-row triggers do not see) with the message in `APPEND_ONLY`. A later SQLite
+row triggers do not see) with the message in `APPEND_ONLY`, an IntegrityError on
+both databases (PostgreSQL's SQLSTATE is 23001, restrict_violation). A later SQLite
 migration that rebuilds the table (batch mode) must create the triggers again.
 """
 
@@ -73,7 +74,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"CREATE FUNCTION {_PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END $$"
+            # restrict_violation (23001): an IntegrityError, as SQLite's RAISE(ABORT) is
+            f"BEGIN RAISE EXCEPTION '{APPEND_ONLY}' USING ERRCODE = 'restrict_violation'; "
+            "END $$"
         )
         for name, when in _PG_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {_PG_FUNCTION}()")
