@@ -56,10 +56,12 @@ from core.ports import SystemClock
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import (
+    SqlDecisionStore,
     SqlIncidentStore,
     SqlOutbox,
     SqlRunStore,
     SqlSigningKeys,
+    SqlTurnLog,
     SqlUpdateLedger,
 )
 
@@ -145,6 +147,8 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         delivery=outbox.queue,
         digests=outbox.digests,
         runs=SqlRunStore(sessions, clock),
+        turns=SqlTurnLog(sessions),
+        decisions=SqlDecisionStore(sessions),
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),

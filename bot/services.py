@@ -16,6 +16,7 @@ from core.alerting.publisher import CardPublisher
 from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
 from core.config import Settings
+from core.debate.ports import DecisionStore, TurnLog
 from core.llm.router import Router
 from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 from core.runs import RunStore
@@ -53,6 +54,10 @@ class Services:
     llm: Router
     #: runs of work per incident trigger, leased to workers (see core/runs.py)
     runs: RunStore
+    #: every agent turn of every debate, insert-only (see storage/repositories/debate.py)
+    turns: TurnLog
+    #: each run's decision package, one per run; the incident's latest for its view
+    decisions: DecisionStore
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

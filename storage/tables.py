@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -244,3 +245,38 @@ class RunRow(Base):
     stage_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class DebateTurnRow(Base):
+    """One agent's turn; insert-only: triggers refuse UPDATE and DELETE (migration 0006)."""
+
+    __tablename__ = "debate_turns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: no ON DELETE: a run that has turns cannot be deleted
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("runs.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(20))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    output: Mapped[dict[str, Any]]
+    latency_s: Mapped[float] = mapped_column(Float)
+    vote: Mapped[str | None] = mapped_column(String(10))
+    degraded: Mapped[bool]
+    provider: Mapped[str] = mapped_column(String(120))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class DecisionRow(Base):
+    """A run's decision package, as its public JSON; one per run, its approval updated in place."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_incident_id_created_at", "incident_id", "created_at"),)
+
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("runs.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    package: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

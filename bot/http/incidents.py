@@ -8,7 +8,9 @@ from fastapi import APIRouter, Path, Query, Request
 
 from bot.http.deps import services_of
 from bot.http.errors import error_response
+from bot.http.runs import decision_json
 from core.alerting.models import Incident, IncidentView
+from core.debate.models import DecisionPackage
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
@@ -23,12 +25,12 @@ def incident_json(incident: Incident) -> dict[str, Any]:
     return incident.model_dump(mode="json")
 
 
-def view_json(view: IncidentView) -> dict[str, Any]:
+def view_json(view: IncidentView, *, decision: DecisionPackage | None) -> dict[str, Any]:
     return {
         **incident_json(view.incident),
         "alerts": [alert.model_dump(mode="json") for alert in view.alerts],
-        # the latest decision package; the debate issue fills it in
-        "decision": None,
+        # the incident's latest decision package, null until a debate has ended
+        "decision": decision_json(decision),
     }
 
 
@@ -45,12 +47,18 @@ async def list_incidents(
 @router.get(
     "/incidents/{incident_id}",
     summary="One incident with its latest alerts and decision",
+    description=(
+        "`decision` is the incident's latest decision package (CONTRACT.md, \"The "
+        "decision package, as JSON\"): the newest of its runs' packages, `null` until "
+        "a debate has ended."
+    ),
     responses={404: {"description": "no such incident"}, **_BAD_REQUEST},
 )
 async def get_incident(
     request: Request, incident_id: int = Path(ge=1, le=MAX_ID, description="incident number")
 ) -> Any:
-    view = await services_of(request).incidents.find(incident_id)
+    services = services_of(request)
+    view = await services.incidents.find(incident_id)
     if view is None:
         return error_response(404, f"No incident #{incident_id}.")
-    return view_json(view)
+    return view_json(view, decision=await services.decisions.latest_for_incident(incident_id))

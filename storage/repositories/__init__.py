@@ -1,6 +1,7 @@
 """Repositories: rows <-> core models, each implementing a port of core.ports."""
 
 from storage.repositories.audit import SqlAuditLog
+from storage.repositories.debate import SqlDecisionStore, SqlTurnLog
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.runs import SqlRunStore
@@ -9,9 +10,11 @@ from storage.repositories.updates import SqlUpdateLedger
 
 __all__ = [
     "SqlAuditLog",
+    "SqlDecisionStore",
     "SqlIncidentStore",
     "SqlOutbox",
     "SqlRunStore",
     "SqlSigningKeys",
+    "SqlTurnLog",
     "SqlUpdateLedger",
 ]

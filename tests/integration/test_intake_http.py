@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from sqlalchemy import text
 from bot.http.app import build_http_app
 from bot.services import Services
 from tests.conftest import sqlite_threads_settled
+from tests.debate_store_scenarios import package
 from tests.integration.services import migrated_services
+from tests.run_scenarios import T0
 from tests.servers.telegram import serve_asgi
 
 TOKEN = "intake-token-0123456789"
@@ -469,6 +472,23 @@ async def test_read_views(http: httpx.AsyncClient) -> None:
     assert [i["id"] for i in listed] == [2, 1]
 
 
+async def test_an_incident_shows_its_latest_decision(
+    http: httpx.AsyncClient, services: Services
+) -> None:
+    await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    assert (await http.get("/api/incidents/1")).json()["decision"] is None
+    first = await services.runs.create(1, "opened")
+    await services.decisions.save(package(first.id, 1, summary="first debate"))
+    shown = (await http.get("/api/incidents/1")).json()["decision"]
+    assert shown == package(first.id, 1, summary="first debate").model_dump(mode="json")
+    later = await services.runs.create(1, "escalated")
+    newest = package(later.id, 1, created_at=T0 + timedelta(minutes=10), summary="second")
+    await services.decisions.save(newest)
+    shown = (await http.get("/api/incidents/1")).json()["decision"]
+    assert (shown["run_id"], shown["summary"]) == (str(later.id), "second")
+    assert shown["approval"] == {"state": "waiting", "by": [], "at": None}
+
+
 async def test_openapi_describes_intake_and_read_views(http: httpx.AsyncClient) -> None:
     schema = (await http.get("/openapi.json")).json()
     for path in ("/alerts/alertmanager", "/alerts/grafana", "/alerts"):
@@ -476,6 +496,8 @@ async def test_openapi_describes_intake_and_read_views(http: httpx.AsyncClient) 
         assert {"200", "400", "401", "413"} <= set(operation["responses"])
         assert "schema" in operation["requestBody"]["content"]["application/json"]
     assert "/api/incidents/{incident_id}" in schema["paths"]
+    described = schema["paths"]["/api/incidents/{incident_id}"]["get"]["description"]
+    assert "`decision` is the incident's latest decision package" in described
 
 
 # --- every other error: the same one-line shape ----------------------------------------

@@ -1,4 +1,5 @@
-"""Runs over the real HTTP app, the reaper in the real job queue, and /runs in the chat."""
+"""Runs over the real HTTP app (with their debate's turns and decision), the reaper in the
+real job queue, and /runs in the chat."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from bot.app import build_application
 from bot.handlers.runs import REAP_EVERY, reap_runs
 from bot.http.app import build_http_app
 from bot.services import Services
+from core.debate.models import Role, Vote
 from core.ports import SystemClock
 from core.runs import RunEvent, RunState
 from storage.db import create_engine, session_factory
 from storage.repositories import SqlRunStore
 from storage.tables import RunRow
+from tests.debate_store_scenarios import package, turn
 from tests.integration.conftest import ALICE, TelegramWorld
 from tests.integration.howl_process import running_howl
 from tests.integration.test_http_health import client
@@ -68,11 +71,54 @@ async def test_an_unknown_or_malformed_id_is_404_with_one_line(
     assert answer.json() == {"detail": detail}
 
 
-async def test_openapi_says_turns_and_decision_are_not_there_yet(services: Services) -> None:
+async def test_get_run_shows_its_turns_in_order_and_its_decision(services: Services) -> None:
+    incident = await add_incident(services.engine)
+    run = await services.runs.create(incident, "opened")
+    taken = [
+        turn(run.id, incident, Role.DIAGNOSTICIAN),
+        turn(run.id, incident, Role.CRITIC, vote=Vote.REJECT, degraded=True, error="timeout"),
+    ]
+    for item in taken:
+        await services.turns.append(item)
+    async with client(build_http_app(services)) as http:
+        before = (await http.get(f"/api/runs/{run.id}")).json()
+        stored = await services.decisions.save(package(run.id, incident))
+        after = (await http.get(f"/api/runs/{run.id}")).json()
+    assert before["turns"] == [item.model_dump(mode="json") for item in taken]
+    assert before["decision"] is None, "no package until the debate ends"
+    assert [(t["role"], t["vote"], t["degraded"]) for t in after["turns"]] == [
+        ("diagnostician", None, False),
+        ("critic", "reject", True),
+    ]
+    assert after["turns"][1]["run_id"] == str(run.id)
+    assert after["decision"] == stored.model_dump(mode="json")
+    # the public fields (CONTRACT.md, "The decision package, as JSON")
+    decision = after["decision"]
+    assert set(decision) >= CONTRACT_FIELDS
+    assert decision["recommended_action"] == {
+        "tool": "restart_deployment",
+        "arguments": {"name": "api", "namespace": "prod"},
+    }
+    assert (decision["risk_level"], decision["status"], decision["confidence"]) == (
+        "low", "degraded", 0.72
+    )  # fmt: skip
+    assert decision["approval"] == {"state": "waiting", "by": [], "at": None}
+
+
+#: the decision package's field names CONTRACT.md calls stable
+CONTRACT_FIELDS = {
+    "recommended_action", "risk_level", "requires_human_approval", "blocked_reason",
+    "confidence", "diagnosis", "summary", "status", "approval",
+}  # fmt: skip
+
+
+async def test_openapi_describes_turns_and_decision(services: Services) -> None:
     async with client(build_http_app(services)) as http:
         schema = (await http.get("/openapi.json")).json()
     operation = schema["paths"]["/api/runs/{run_id}"]["get"]
-    assert "`turns` is always `[]` and `decision` always `null`" in operation["description"]
+    assert "`turns` lists the debate's agent turns" in operation["description"]
+    assert "`null` until the debate ends" in operation["description"]
+    assert "not built yet" not in operation["description"]
     assert "404" in operation["responses"]
 
 
