@@ -248,7 +248,7 @@ class RunRow(Base):
 
 
 class DebateTurnRow(Base):
-    """One agent's turn; insert-only: triggers refuse UPDATE and DELETE (migration 0006)."""
+    """One agent's turn; insert-only: triggers refuse UPDATE and DELETE (migration 0007)."""
 
     __tablename__ = "debate_turns"
 

@@ -38,7 +38,7 @@ from storage.repositories import SqlDecisionStore, SqlTurnLog
 from storage.tables import DebateTurnRow
 from tests.run_scenarios import T0, FakeClock, Scenario, add_incident, store
 
-#: the triggers' message (migration 0006): a refused UPDATE or DELETE is an IntegrityError
+#: the triggers' message (migration 0007): a refused UPDATE or DELETE is an IntegrityError
 #: saying this, on SQLite and PostgreSQL alike
 APPEND_ONLY = "debate_turns is append-only"
 

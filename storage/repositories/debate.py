@@ -2,7 +2,7 @@
 
 What cannot happen, and why:
 - a turn changed or removed after it was appended: the table's triggers
-  (migration 0006) abort every UPDATE and DELETE with an IntegrityError saying
+  (migration 0007) abort every UPDATE and DELETE with an IntegrityError saying
   "debate_turns is append-only", whoever sends it; this module only ever
   inserts turns;
 - two packages for one run: `run_id` is the primary key and the insert is

@@ -58,7 +58,7 @@ async def test_truncate_is_refused_too(engine: AsyncEngine) -> None:
 
 
 async def test_downgrade_removes_the_triggers_and_function(engine: AsyncEngine) -> None:
-    await downgrade_to(engine, "0005")
+    await downgrade_to(engine, "0006")
     async with engine.connect() as conn:
         left = await conn.execute(
             text(

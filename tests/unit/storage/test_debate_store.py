@@ -37,7 +37,7 @@ async def test_the_triggers_are_in_the_schema(engine: AsyncEngine) -> None:
 
 
 async def test_downgrade_drops_the_triggers_and_tables(engine: AsyncEngine) -> None:
-    await downgrade_to(engine, "0005")
+    await downgrade_to(engine, "0006")
     async with engine.connect() as conn:
         left = await conn.execute(
             text(

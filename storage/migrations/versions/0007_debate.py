@@ -1,7 +1,7 @@
 """Debate: the insert-only turn log (refused UPDATE and DELETE by trigger) and one decision per run.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 
 `debate_turns` is insert-only by the database itself, not by convention: a
@@ -18,8 +18,8 @@ from alembic import op
 
 from storage.types import BigId, UTCDateTime
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
