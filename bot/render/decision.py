@@ -2,7 +2,10 @@
 
 Guarantees: every string a model or an alert supplied is escaped (and cut, so
 the card stays within Telegram's 4096 characters after entity parsing); the
-approval state is always shown, whatever had to be cut above it; Approve /
+proposed action's arguments are shown as they would run (`literal`: quoted and
+spelled out, so a value can neither pose as another argument nor hide a
+character); the approval state is always shown, whatever had to be cut above
+it; Approve /
 Reject appear only while an action waits for a person, and a decided card
 names who decided and when. Also the one-line progress note the incident card
 shows while the debate runs (`render_progress`).
@@ -10,6 +13,7 @@ shows while the debate runs (`render_progress`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -17,7 +21,14 @@ from uuid import UUID
 import structlog
 
 from bot.keyboards import CallbackCodec, approval_keyboard
-from bot.render.html import MAX_MESSAGE_CHARS, code, fit_lines, truncate, visible_length
+from bot.render.html import (
+    INVISIBLE,
+    MAX_MESSAGE_CHARS,
+    code,
+    fit_lines,
+    truncate,
+    visible_length,
+)
 from bot.render.incident import SEVERITY_ICON, clock, plural
 from core.alerting.models import Incident
 from core.debate.models import (
@@ -56,6 +67,9 @@ VERDICT = {
 MAX_ITEMS = 3
 MAX_ARGUMENTS = 6
 MAX_NAMES = 5
+#: an argument shown without quotes: nothing in it could be misread
+PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._/:@+-]+")
+_CONTROL_NAMES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 #: budgets shrink by these factors until the card fits (emoji count twice in UTF-16)
 SCALES = (1.0, 0.7, 0.5, 0.35, 0.25)
 
@@ -110,11 +124,49 @@ def percent(confidence: float) -> str:
     return f"{int(confidence * 100 + 0.5)}%"
 
 
+def literal(value: str, limit: int) -> str:
+    """An argument as the approver must see it: bare when it is a plain token, else quoted
+    with every quote, backslash, line break and invisible character spelled out, so a
+    value can neither pose as more arguments nor hide a character. Escaped HTML.
+
+    >>> literal("api-1", 20), literal("a, ns=kube-system", 30)
+    ('api-1', '"a, ns=kube-system"')
+    >>> print(literal('x\\u202e\\n"', 20))
+    "x\\u202e\\n\\""
+    """
+    return truncate(_spelled_out(value), limit)
+
+
+def _spelled_out(value: str) -> str:
+    if PLAIN_TOKEN.fullmatch(value):
+        return value
+    return '"' + "".join(_spelled(char) for char in value) + '"'
+
+
+def _spelled(char: str) -> str:
+    if char in '"\\':
+        return "\\" + char
+    if char == " " or (char.isprintable() and char not in INVISIBLE):
+        return char
+    return _CONTROL_NAMES.get(char) or f"\\u{ord(char):04x}"
+
+
+def action_is_cut(action: ToolCall | None, budget: _Budget = _Budget()) -> bool:
+    """Whether `action_text` shows less than the whole call (the approver should know)."""
+    if action is None:
+        return False
+    names = [(action.tool, budget.tool)]
+    names += [(k, budget.arg_name) for k in action.arguments]
+    names += [(v, budget.arg_value) for v in action.arguments.values()]
+    too_long = any(len(_spelled_out(text)) > limit for text, limit in names)
+    return too_long or len(action.arguments) > MAX_ARGUMENTS
+
+
 def action_text(action: ToolCall | None, budget: _Budget = _Budget()) -> str:
     """`tool(arg=value, ...)` as escaped HTML, or that there is none.
 
     >>> action_text(ToolCall(tool="restart", arguments={"name": "api", "ns": "a&b"}))
-    '<code>restart(name=api, ns=a&amp;b)</code>'
+    '<code>restart(name=api, ns="a&amp;b")</code>'
     >>> action_text(None)
     'no action proposed'
     """
@@ -122,12 +174,12 @@ def action_text(action: ToolCall | None, budget: _Budget = _Budget()) -> str:
         return "no action proposed"
     items = list(action.arguments.items())
     shown = [
-        f"{_clip(k, budget.arg_name)}={_clip(v, budget.arg_value)}"
+        f"{literal(k, budget.arg_name)}={literal(v, budget.arg_value)}"
         for k, v in items[:MAX_ARGUMENTS]
     ]
     if len(items) > MAX_ARGUMENTS:
         shown.append(f"+{len(items) - MAX_ARGUMENTS} more")
-    return f"<code>{_clip(action.tool, budget.tool)}({', '.join(shown)})</code>"
+    return f"<code>{literal(action.tool, budget.tool)}({', '.join(shown)})</code>"
 
 
 def _roles(roles: Sequence[Role]) -> str:
@@ -234,6 +286,11 @@ def _body(package: DecisionPackage, budget: _Budget) -> list[str]:
     lines += [
         "",
         f"🛠 <b>Proposed action</b>: {action_text(package.recommended_action, budget)}",
+        *(
+            [f"<i>(cut to fit: GET /api/runs/{package.run_id} shows the whole call)</i>"]
+            if action_is_cut(package.recommended_action, budget)
+            else []
+        ),
         f"Risk: {RISK_ICON[package.risk_level]} <b>{package.risk_level.value}</b>",
         "",
         *review_lines(package.review, budget, abstained=package.degraded_roles),

@@ -257,9 +257,34 @@ def test_no_why_and_no_block_means_neither_line() -> None:
 def test_an_action_without_arguments_and_one_with_many() -> None:
     bare = plain(package(recommended_action=ToolCall(tool="flush_cache")))
     assert "🛠 Proposed action: flush_cache()" in bare
+    assert "cut to fit" not in bare
     many = ToolCall(tool="t", arguments={f"k{i}": str(i) for i in range(9)})
-    assert "t(k0=0, k1=1, k2=2, k3=3, k4=4, k5=5, +3 more)" in plain(
-        package(recommended_action=many)
+    lines = plain(package(recommended_action=many)).splitlines()
+    at = lines.index("🛠 Proposed action: t(k0=0, k1=1, k2=2, k3=3, k4=4, k5=5, +3 more)")
+    assert lines[at + 1] == f"(cut to fit: GET /api/runs/{RUN} shows the whole call)"
+
+
+def test_a_long_argument_value_is_cut_and_the_card_says_so() -> None:
+    long = ToolCall(tool="t", arguments={"name": "a" * 100, "ns": "b" * 101})
+    lines = plain(package(recommended_action=long)).splitlines()
+    at = lines.index(f"🛠 Proposed action: t(name={'a' * 100}, ns={'b' * 99}…)")
+    assert lines[at + 1] == f"(cut to fit: GET /api/runs/{RUN} shows the whole call)"
+
+
+def test_an_argument_can_neither_pose_as_more_arguments_nor_hide_a_character() -> None:
+    """The approver sees each value exactly: quoted and spelled out when it is not a token."""
+    sneaky = ToolCall(
+        tool="restart_deployment",
+        arguments={"name": "api, namespace=kube-system", "namespace": 'prod\u202e\n"x\\'},
+    )
+    line = next(
+        line
+        for line in plain(package(recommended_action=sneaky)).splitlines()
+        if line.startswith("🛠")
+    )
+    assert line == (
+        "🛠 Proposed action: restart_deployment("
+        'name="api, namespace=kube-system", namespace="prod\\u202e\\n\\"x\\\\")'
     )
 
 
@@ -382,7 +407,8 @@ def test_every_model_and_alert_supplied_string_is_escaped() -> None:
     assert lines[0] == f"⚖️ Decision · #12 {cut(HOSTILE, 120)}", "the title is cut at 120"
     assert f"🩺 Diagnosis (72% confidence): {HOSTILE}" in lines
     assert HOSTILE in lines
-    action = f"{cut(HOSTILE, 64)}({cut(HOSTILE, 32)}={cut(HOSTILE, 100)})"
+    quoted = '"' + HOSTILE.replace('"', '\\"') + '"'  # an argument with spaces is quoted
+    action = f"{cut(quoted, 64)}({cut(quoted, 32)}={cut(quoted, 100)})"
     assert f"🛠 Proposed action: {action}" in lines
     assert f"  • {HOSTILE}" in lines and lines.count(f"  • {HOSTILE}") == 2
     assert f"  Worst case: {HOSTILE}" in lines
@@ -445,6 +471,7 @@ def test_a_huge_package_stays_within_the_message_limit(state: ApprovalState) -> 
     for start in ("🩺 Diagnosis", "🛠 Proposed action", "🔍 Reviewer", "😈 Critic: 50 objections"):
         assert any(line.startswith(start) for line in lines), start
     assert "  +47 more concerns" in lines and "  +47 more objections" in lines
+    assert f"(cut to fit: GET /api/runs/{RUN} shows the whole call)" in lines
     assert any(line.startswith("⛔ Blocked: blocked") and line.endswith("…") for line in lines)
     assert lines[-1] == f"Run {RUN} · /incident 12", "the state and the run are never cut"
     if state is ApprovalState.WAITING:
