@@ -13,7 +13,6 @@ shows while the debate runs (`render_progress`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -22,10 +21,11 @@ import structlog
 
 from bot.keyboards import CallbackCodec, approval_keyboard
 from bot.render.html import (
-    INVISIBLE,
     MAX_MESSAGE_CHARS,
     code,
     fit_lines,
+    literal,
+    spelled_out,
     truncate,
     visible_length,
 )
@@ -67,9 +67,6 @@ VERDICT = {
 MAX_ITEMS = 3
 MAX_ARGUMENTS = 6
 MAX_NAMES = 5
-#: an argument shown without quotes: nothing in it could be misread
-PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._/:@+-]+")
-_CONTROL_NAMES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 #: budgets shrink by these factors until the card fits (emoji count twice in UTF-16)
 SCALES = (1.0, 0.7, 0.5, 0.35, 0.25)
 
@@ -124,33 +121,6 @@ def percent(confidence: float) -> str:
     return f"{int(confidence * 100 + 0.5)}%"
 
 
-def literal(value: str, limit: int) -> str:
-    """An argument as the approver must see it: bare when it is a plain token, else quoted
-    with every quote, backslash, line break and invisible character spelled out, so a
-    value can neither pose as more arguments nor hide a character. Escaped HTML.
-
-    >>> literal("api-1", 20), literal("a, ns=kube-system", 30)
-    ('api-1', '"a, ns=kube-system"')
-    >>> print(literal('x\\u202e\\n"', 20))
-    "x\\u202e\\n\\""
-    """
-    return truncate(_spelled_out(value), limit)
-
-
-def _spelled_out(value: str) -> str:
-    if PLAIN_TOKEN.fullmatch(value):
-        return value
-    return '"' + "".join(_spelled(char) for char in value) + '"'
-
-
-def _spelled(char: str) -> str:
-    if char in '"\\':
-        return "\\" + char
-    if char == " " or (char.isprintable() and char not in INVISIBLE):
-        return char
-    return _CONTROL_NAMES.get(char) or f"\\u{ord(char):04x}"
-
-
 def action_is_cut(action: ToolCall | None, budget: _Budget = _Budget()) -> bool:
     """Whether `action_text` shows less than the whole call (the approver should know)."""
     if action is None:
@@ -158,7 +128,7 @@ def action_is_cut(action: ToolCall | None, budget: _Budget = _Budget()) -> bool:
     names = [(action.tool, budget.tool)]
     names += [(k, budget.arg_name) for k in action.arguments]
     names += [(v, budget.arg_value) for v in action.arguments.values()]
-    too_long = any(len(_spelled_out(text)) > limit for text, limit in names)
+    too_long = any(len(spelled_out(text)) > limit for text, limit in names)
     return too_long or len(action.arguments) > MAX_ARGUMENTS
 
 
