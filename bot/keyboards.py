@@ -10,21 +10,27 @@ and a press carrying it changes nothing. Scope and fields are short ASCII
 tokens, so the whole string fits Telegram's 64 bytes; `encode` refuses
 anything longer, so no button can be built that Telegram would reject.
 
-Scopes: `i` incident-card buttons (below). Approvals, runbook reviews and
-drift reports add their own scope and parser over the same codec; the data
-names what is acted on (a short id) and the key vouches that Howl offered it.
-Single use and expiry belong to what the id names (an approval request), not
-to the codec.
+Scopes, each with its builder and its parser below:
+- `i` incident-card buttons: `i:<incident id>:<action>:<status seen>:<mac>`;
+- `a` decision-card approvals: `a:<y|n>:<run id>:<mac>`, the run id as the
+  22-character unpadded base64url of its 16 bytes (49 bytes in all).
+Runbook reviews and drift reports add their own scope and parser over the
+same codec; the data names what is acted on (a short id) and the key vouches
+that Howl offered it. Single use and expiry belong to what the id names (an
+approval request), not to the codec.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
+from uuid import UUID
 
 from core.alerting.lifecycle import ALLOWED, Command
 from core.alerting.models import Incident, IncidentStatus
@@ -176,3 +182,72 @@ def incident_press(fields: tuple[str, ...]) -> IncidentPress:
     if not 0 < incident_id <= MAX_INCIDENT_ID or seen not in ALLOWED[action.command]:
         raise InvalidCallback("incident button: out of range")
     return IncidentPress(incident_id, action.command, seen, action.silence_for)
+
+
+# --- approvals (decision cards) -------------------------------------------------------
+
+APPROVAL_SCOPE = "a"
+Verdict = Literal["approve", "reject"]
+#: verb code -> (what the press means, the button's label); approve first, as shown
+APPROVAL_VERBS: dict[str, tuple[Verdict, str]] = {
+    "y": ("approve", "Approve"),
+    "n": ("reject", "Reject"),
+}
+_VERDICTS: dict[str, Verdict] = {code: verdict for code, (verdict, _) in APPROVAL_VERBS.items()}
+UUID_CHARS = 22  # base64url of 16 bytes, unpadded
+
+
+def short_uuid(value: UUID) -> str:
+    """The UUID's 16 bytes as 22 base64url characters (a callback token).
+
+    >>> short_uuid(UUID(int=0))
+    'AAAAAAAAAAAAAAAAAAAAAA'
+    """
+    return base64.urlsafe_b64encode(value.bytes).rstrip(b"=").decode()
+
+
+def uuid_of(token: str) -> UUID:
+    """`short_uuid` read back; InvalidCallback unless `token` is exactly what it makes.
+
+    >>> uuid_of(short_uuid(UUID(int=7))) == UUID(int=7)
+    True
+    """
+    if len(token) != UUID_CHARS:
+        raise InvalidCallback("approval button: bad run id")
+    try:
+        raw = base64.b64decode(token + "==", altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCallback("approval button: bad run id") from exc
+    # 22 characters carry 132 bits: the 4 spare ones must be zero, so one id has one spelling
+    if len(raw) != 16 or short_uuid(UUID(bytes=raw)) != token:
+        raise InvalidCallback("approval button: bad run id")
+    return UUID(bytes=raw)
+
+
+def approval_keyboard(codec: CallbackCodec, run_id: UUID) -> Keyboard:
+    """Approve / Reject for the run's waiting action, one row."""
+    token = short_uuid(run_id)
+    return (
+        tuple(
+            Button(text=label, callback_data=codec.encode(APPROVAL_SCOPE, verb, token))
+            for verb, (_, label) in APPROVAL_VERBS.items()
+        ),
+    )
+
+
+def parse_approval(codec: CallbackCodec, data: str | None) -> tuple[Verdict, UUID]:
+    """(approve or reject, run id) of a signed `a` button; InvalidCallback for anything else.
+
+    That the press may still count (approver, single use, expiry) is the approval's
+    business, not the button's.
+    """
+    scope, fields = codec.decode(data)
+    if scope != APPROVAL_SCOPE:
+        raise InvalidCallback("not an approval button")
+    if len(fields) != 2:
+        raise InvalidCallback("approval button: wrong field count")
+    verb, token = fields
+    verdict = _VERDICTS.get(verb)
+    if verdict is None:
+        raise InvalidCallback("approval button: unknown verb")
+    return verdict, uuid_of(token)

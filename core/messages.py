@@ -26,6 +26,10 @@ class Priority(IntEnum):
     #: a storm digest: how new incidents become visible when cards cannot all go
     DIGEST = 5
     CARD_NEW = 10
+    #: a decision package's first send: it announces something new (a person may be
+    #: asked to approve), so it goes before any edit; after a new incident's card,
+    #: since it answers that card and a storm is announced incidents first
+    DECISION = 15
     CARD_UPDATE = 20
     BULK = 30
 

@@ -10,6 +10,7 @@ the same.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -28,6 +29,9 @@ BIDI_CONTROLS = frozenset(
 ZERO_WIDTH = frozenset(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
 INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH
 _DROP_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
+#: a value `literal` shows without quotes: nothing in it could be misread
+PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._/:@+-]+")
+_CONTROL_NAMES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 #: longer links are left out: nobody reads them and clients refuse some
 MAX_URL_CHARS = 2048
 
@@ -185,3 +189,34 @@ def truncate(value: object, limit: int) -> str:
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return html.escape(text, quote=False)
+
+
+def literal(value: str, limit: int) -> str:
+    """A value shown exactly (a command's argument, as an approver must see it): bare when
+    it is a plain token, else quoted with every quote, backslash, line break and invisible
+    character spelled out, so it can neither pose as more arguments nor hide a character.
+    Escaped HTML, cut to `limit` visible characters.
+
+    >>> literal("api-1", 20), literal("a, ns=kube-system", 30)
+    ('api-1', '"a, ns=kube-system"')
+    >>> print(literal('x\\u202e\\n"', 20))
+    "x\\u202e\\n\\""
+    """
+    return truncate(spelled_out(value), limit)
+
+
+def spelled_out(value: str) -> str:
+    """`literal` before escaping and cutting: its length says whether `literal` cuts."""
+    if PLAIN_TOKEN.fullmatch(value):
+        return value
+    return '"' + "".join(_spelled(char) for char in value) + '"'
+
+
+def _spelled(char: str) -> str:
+    if char in '"\\':
+        return "\\" + char
+    if char == " " or (char.isprintable() and char not in INVISIBLE):
+        return char
+    if char in _CONTROL_NAMES:
+        return _CONTROL_NAMES[char]
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
 from bot.keyboards import (
+    APPROVAL_SCOPE,
     INCIDENT_SCOPE,
     MAX_CALLBACK_DATA,
     MAX_INCIDENT_ID,
@@ -14,9 +16,13 @@ from bot.keyboards import (
     CallbackCodec,
     IncidentPress,
     InvalidCallback,
+    approval_keyboard,
     incident_commands,
     incident_keyboard,
     incident_press,
+    parse_approval,
+    short_uuid,
+    uuid_of,
 )
 from bot.render.incident import incident_card, next_steps, render_incident
 from core.alerting.lifecycle import ALLOWED, Command
@@ -211,3 +217,114 @@ def test_the_incident_card_carries_the_keyboard_of_its_status(card: Incident) ->
     assert card.content.keyboard == incident_keyboard(view.incident, CODEC)
     assert card.content.text == render_incident(view).text
     assert incident_card(view, chat_id=-100).content.keyboard is None, "no codec, no buttons"
+
+
+# --- approval keyboards ---------------------------------------------------------------
+
+RUN = UUID("019b76da-7c4e-7a31-9f2b-3c5d8e1f0a42")
+#: the ids whose base64url spelling is all `-`/`_` or all `A`, and an ordinary one
+RUNS = [UUID(int=0), UUID(int=2**128 - 1), RUN]
+
+
+def approval_data(run_id: UUID = RUN) -> tuple[str, str]:
+    [row] = approval_keyboard(CODEC, run_id)
+    approve, reject = (button.callback_data or "" for button in row)
+    return approve, reject
+
+
+def test_the_approval_row_is_approve_then_reject() -> None:
+    [row] = approval_keyboard(CODEC, RUN)
+    assert [b.text for b in row] == ["Approve", "Reject"]
+    assert all(b.url is None for b in row)
+
+
+@pytest.mark.parametrize("run_id", RUNS)
+def test_approval_buttons_read_back_as_what_they_offer(run_id: UUID) -> None:
+    approve, reject = approval_data(run_id)
+    assert parse_approval(CODEC, approve) == ("approve", run_id)
+    assert parse_approval(CODEC, reject) == ("reject", run_id)
+
+
+@pytest.mark.parametrize("run_id", RUNS)
+def test_approval_data_is_its_documented_shape_within_64_bytes(run_id: UUID) -> None:
+    for data, verb in zip(approval_data(run_id), "yn", strict=True):
+        scope, got_verb, token, mac = data.split(":")
+        assert (scope, got_verb) == (APPROVAL_SCOPE, verb)
+        assert len(token) == 22 and uuid_of(token) == run_id
+        assert len(mac) == 22
+        # every UUID has 16 bytes, so every approval button is exactly this long
+        assert len(data.encode()) == 1 + 1 + 1 + 1 + 22 + 1 + 22 == 49 <= MAX_CALLBACK_DATA
+
+
+def test_every_single_character_changed_in_an_approval_is_rejected() -> None:
+    approve, _ = approval_data()
+    for index in range(len(approve)):
+        for other in "0aZ:-_éy":
+            if approve[index] == other:
+                continue
+            with pytest.raises(InvalidCallback):
+                parse_approval(CODEC, approve[:index] + other + approve[index + 1 :])
+
+
+def test_every_truncated_approval_is_rejected() -> None:
+    approve, _ = approval_data()
+    for end in range(len(approve)):
+        with pytest.raises(InvalidCallback):
+            parse_approval(CODEC, approve[:end])
+
+
+def test_an_approval_under_another_key_is_rejected() -> None:
+    [row] = approval_keyboard(CallbackCodec(bytes(32)), RUN)
+    with pytest.raises(InvalidCallback, match="bad signature"):
+        parse_approval(CODEC, row[0].callback_data)
+
+
+def test_turning_a_reject_into_an_approve_is_rejected() -> None:
+    _, reject = approval_data()
+    _, _, mac = reject.rpartition(":")
+    with pytest.raises(InvalidCallback, match="bad signature"):
+        parse_approval(CODEC, f"a:y:{short_uuid(RUN)}:{mac}")
+
+
+def test_another_scopes_signed_data_is_not_an_approval() -> None:
+    [row] = incident_keyboard(incident(IncidentStatus.FIRING), CODEC) or ()
+    with pytest.raises(InvalidCallback, match="not an approval button"):
+        parse_approval(CODEC, row[0].callback_data)
+    # nor is an approval an incident press
+    approve, _ = approval_data()
+    scope, fields = CODEC.decode(approve)
+    assert scope != INCIDENT_SCOPE
+    with pytest.raises(InvalidCallback):
+        incident_press(fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        (("y",), "wrong field count"),
+        (("y", short_uuid(RUN), "x"), "wrong field count"),
+        (("approve", short_uuid(RUN)), "unknown verb"),
+        (("Y", short_uuid(RUN)), "unknown verb"),
+        (("y", short_uuid(RUN)[:21]), "bad run id"),
+        (("y", short_uuid(RUN) + "A"), "bad run id"),
+        (("y", RUN.hex[:22]), "bad run id"),  # 22 hex digits are not its base64url
+        (("y", "AAAAAAAAAAAAAAAAAAAAAB"), "bad run id"),  # spare bits set: a second spelling
+    ],
+)
+def test_signed_approval_fields_no_card_could_carry_are_rejected(
+    fields: tuple[str, ...], why: str
+) -> None:
+    """Signed by our key, yet not what `approval_keyboard` makes: still refused."""
+    with pytest.raises(InvalidCallback, match=why):
+        parse_approval(CODEC, CODEC.encode(APPROVAL_SCOPE, *fields))
+
+
+@pytest.mark.parametrize("data", [None, "", "a:y", "a:y:" + "A" * 22, "🙂"])
+def test_unsigned_approval_data_is_rejected(data: str | None) -> None:
+    with pytest.raises(InvalidCallback):
+        parse_approval(CODEC, data)
+
+
+def test_short_uuid_is_the_ids_bytes() -> None:
+    assert short_uuid(UUID(int=2**128 - 1)) == "_" * 21 + "w"
+    assert uuid_of(short_uuid(RUN)) == RUN

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from bot.render.html import (
     esc,
     fit_lines,
     link,
+    literal,
     pack_blocks,
     pieces,
     truncate,
@@ -181,3 +184,29 @@ def test_link(url: str, anchor: str | None) -> None:
     assert link(url, "L") == anchor
     if anchor:
         parse_html(anchor)
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_literal_shows_a_value_exactly_on_one_line(value: str) -> None:
+    """Valid HTML, nothing invisible or line-breaking, and it reads back as the value."""
+    shown = parse_html(literal(value, 1000))
+    assert not any(char in INVISIBLE or not char.isprintable() for char in shown)
+    # the spelling is Python's: quotes, backslashes and the rest escaped, so it is unambiguous
+    read = shown if not shown.startswith('"') else ast.literal_eval(shown)
+    assert read == value
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("api-1", "api-1"),
+        ("", '""'),
+        ("a, b=c", '"a, b=c"'),
+        ('say "hi"\\', '"say \\"hi\\"\\\\"'),
+        ("x\u202e\u200b\n\t", '"x\\u202e\\u200b\\n\\t"'),
+        ("服務", '"服務"'),
+    ],
+)
+def test_literal_quotes_what_is_not_a_plain_token(value: str, shown: str) -> None:
+    assert parse_html(literal(value, 100)) == shown

@@ -1,0 +1,388 @@
+"""The decision card: what the debate concluded, and the buttons when an action waits.
+
+Guarantees: every string a model or an alert supplied is escaped (and cut, so
+the card stays within Telegram's 4096 characters after entity parsing); the
+proposed action's arguments are shown as they would run (`literal`: quoted and
+spelled out, so a value can neither pose as another argument nor hide a
+character); the approval state is always shown, whatever had to be cut above
+it; Approve /
+Reject appear only while an action waits for a person, and a decided card
+names who decided and when. Also the one-line progress note the incident card
+shows while the debate runs (`render_progress`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import structlog
+
+from bot.keyboards import CallbackCodec, approval_keyboard
+from bot.render.html import (
+    MAX_MESSAGE_CHARS,
+    code,
+    fit_lines,
+    literal,
+    spelled_out,
+    truncate,
+    visible_length,
+)
+from bot.render.incident import SEVERITY_ICON, clock, plural
+from core.alerting.models import Incident
+from core.debate.models import (
+    ApprovalState,
+    DebateStatus,
+    DecisionPackage,
+    ReviewSummary,
+    Role,
+    Vote,
+)
+from core.llm.schemas import RiskLevel
+from core.llm.types import ToolCall
+from core.messages import Card, Priority, Rendered
+
+log = structlog.get_logger(__name__)
+
+RISK_ICON = {
+    RiskLevel.LOW: "🟢",
+    RiskLevel.MEDIUM: "🟡",
+    RiskLevel.HIGH: "🟠",
+    RiskLevel.CRITICAL: "🔴",
+}
+STATUS_ICON = {
+    DebateStatus.COMPLETED: "✅",
+    DebateStatus.DEGRADED: "⚠️",
+    DebateStatus.TIMEOUT: "⌛",
+    DebateStatus.FAILED: "❌",
+}
+VERDICT = {
+    Vote.APPROVE: "✅ approves",
+    Vote.REVISE: "✏️ asks for a revision",
+    Vote.REJECT: "❌ rejects",
+    Vote.ABSTAIN: "➖ abstained",
+}
+#: the card lists at most this many concerns, objections, arguments and approvers
+MAX_ITEMS = 3
+MAX_ARGUMENTS = 6
+MAX_NAMES = 5
+#: budgets shrink by these factors until the card fits (emoji count twice in UTF-16)
+SCALES = (1.0, 0.7, 0.5, 0.35, 0.25)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """Visible characters per field at full size; `at(scale)` shrinks the free texts."""
+
+    title: int = 120
+    diagnosis: int = 400
+    summary: int = 700
+    tool: int = 64
+    arg_name: int = 32
+    arg_value: int = 100
+    item: int = 240
+    worst_case: int = 300
+    why_human: int = 400
+    blocked: int = 300
+    name: int = 48
+
+    def at(self, scale: float) -> _Budget:
+        return _Budget(**{k: max(int(v * scale), 8) for k, v in self.__dict__.items()})
+
+
+def decision_key(run_id: UUID) -> str:
+    """The decision card's key: one card per run."""
+    return f"decision:{run_id}"
+
+
+def _flat(value: object) -> str:
+    """Model text on one line: its line breaks would break the card's layout."""
+    return " ".join(str(value).split())
+
+
+def _clip(value: object, limit: int) -> str:
+    return truncate(_flat(value), limit)
+
+
+def _names(items: Sequence[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def percent(confidence: float) -> str:
+    """Confidence as a whole percentage.
+
+    >>> percent(0.725), percent(1.0), percent(0.004)
+    ('73%', '100%', '0%')
+    """
+    return f"{int(confidence * 100 + 0.5)}%"
+
+
+def action_is_cut(action: ToolCall | None, budget: _Budget = _Budget()) -> bool:
+    """Whether `action_text` shows less than the whole call (the approver should know)."""
+    if action is None:
+        return False
+    names = [(action.tool, budget.tool)]
+    names += [(k, budget.arg_name) for k in action.arguments]
+    names += [(v, budget.arg_value) for v in action.arguments.values()]
+    too_long = any(len(spelled_out(text)) > limit for text, limit in names)
+    return too_long or len(action.arguments) > MAX_ARGUMENTS
+
+
+def action_text(action: ToolCall | None, budget: _Budget = _Budget()) -> str:
+    """`tool(arg=value, ...)` as escaped HTML, or that there is none.
+
+    >>> action_text(ToolCall(tool="restart", arguments={"name": "api", "ns": "a&b"}))
+    '<code>restart(name=api, ns="a&amp;b")</code>'
+    >>> action_text(None)
+    'no action proposed'
+    """
+    if action is None:
+        return "no action proposed"
+    items = list(action.arguments.items())
+    shown = [
+        f"{literal(k, budget.arg_name)}={literal(v, budget.arg_value)}"
+        for k, v in items[:MAX_ARGUMENTS]
+    ]
+    if len(items) > MAX_ARGUMENTS:
+        shown.append(f"+{len(items) - MAX_ARGUMENTS} more")
+    return f"<code>{literal(action.tool, budget.tool)}({', '.join(shown)})</code>"
+
+
+def _roles(roles: Sequence[Role]) -> str:
+    unique = list(dict.fromkeys(roles))
+    return _names([f"the {role.value}" for role in unique])
+
+
+def status_lines(package: DecisionPackage) -> list[str]:
+    """The debate's status; for anything but a clean run, plainly what happened."""
+    status = package.status
+    line = f"Debate: {STATUS_ICON[status]} <b>{status.value}</b>"
+    abstained = _roles(package.degraded_roles)
+    if status is DebateStatus.DEGRADED:
+        who = abstained or "an agent"
+        return [
+            f"{line} — {who} abstained (the model failed or answered nonsense); "
+            "the package stands on the other agents."
+        ]
+    lines = [line]
+    if status is DebateStatus.TIMEOUT:
+        lines[0] += (
+            " — the debate's time limit (HOWL_DEBATE_TIMEOUT_S) passed before it finished,"
+            " so a person decides."
+        )
+    elif status is DebateStatus.FAILED:
+        lines[0] += " — the debate hit an unexpected error, so a person decides."
+    if abstained and status is not DebateStatus.COMPLETED:
+        lines.append(f"Did not answer: {abstained}.")
+    return lines
+
+
+def _listed(title: str, items: Sequence[str], limit: int) -> list[str]:
+    shown = [f"  • {_clip(item, limit)}" for item in items[:MAX_ITEMS] if _flat(item)]
+    if len(items) > MAX_ITEMS:
+        shown.append(f"  <i>+{len(items) - MAX_ITEMS} more {title}</i>")
+    return shown
+
+
+def review_lines(
+    review: ReviewSummary, budget: _Budget, *, abstained: Sequence[Role] = ()
+) -> list[str]:
+    """The Reviewer's vote and concerns; the Critic's objections and worst case.
+
+    A role that abstained says so, rather than "approves" or "no objections".
+    """
+    verdict = Vote.ABSTAIN if Role.REVIEWER in abstained else review.reviewer_verdict
+    lines = [f"🔍 <b>Reviewer</b>: {VERDICT[verdict]}"]
+    lines.extend(_listed("concerns", review.concerns, budget.item))
+    if Role.CRITIC in abstained:
+        lines.append(f"😈 <b>Critic</b>: {VERDICT[Vote.ABSTAIN]}")
+    elif review.objections or _flat(review.worst_case):
+        lines.append(f"😈 <b>Critic</b>: {plural(len(review.objections), 'objection')}")
+        lines.extend(_listed("objections", review.objections, budget.item))
+        if worst := _flat(review.worst_case):
+            lines.append(f"  Worst case: {truncate(worst, budget.worst_case)}")
+    else:
+        lines.append("😈 <b>Critic</b>: no objections")
+    return lines
+
+
+def approval_lines(package: DecisionPackage, budget: _Budget) -> list[str]:
+    """Who decided and when, or that the action waits (and for how many approvers)."""
+    approval = package.approval
+    names = [_clip(name, budget.name) for name in approval.by[:MAX_NAMES]]
+    if len(approval.by) > MAX_NAMES:
+        names.append(f"{len(approval.by) - MAX_NAMES} more")
+    by = f" by {_names(names)}" if names else ""
+    at = f" at {clock(approval.at)}" if approval.at else ""
+    state = approval.state
+    if package.waits_for_approval:
+        lines = ["✋ <b>Waiting for an approver</b>: nothing runs until someone presses Approve."]
+        if package.risk_level is RiskLevel.CRITICAL:
+            lines.append("Critical risk: two different approvers must approve.")
+        if names:
+            lines.append(f"Approved so far{by}; one more approver is needed.")
+        return lines
+    if state is ApprovalState.APPROVED:
+        return [f"✅ <b>Approved</b>{by}{at}"]
+    if state is ApprovalState.REJECTED:
+        return [f"❌ <b>Rejected</b>{by}{at}"]
+    if state is ApprovalState.EXPIRED:
+        return [f"⌛ <b>Expired</b>{at}: nobody approved in time, so nothing ran."]
+    if package.recommended_action is not None:
+        return ["🤖 <b>No approval needed</b>: policy lets this action run without asking."]
+    return ["ℹ️ Nothing to approve: no action proposed."]
+
+
+def _head(package: DecisionPackage, incident: Incident, budget: _Budget) -> list[str]:
+    return [
+        f"⚖️ <b>Decision · #{incident.id} {truncate(incident.title, budget.title)}</b>",
+        f"{SEVERITY_ICON[incident.severity]} {incident.severity.value} incident",
+        *status_lines(package),
+    ]
+
+
+def _body(package: DecisionPackage, budget: _Budget) -> list[str]:
+    lines = [
+        "",
+        f"🩺 <b>Diagnosis</b> ({percent(package.confidence)} confidence): "
+        f"{_clip(package.diagnosis, budget.diagnosis) or 'none given'}",
+    ]
+    if summary := _clip(package.summary, budget.summary):
+        lines.append(summary)
+    lines += [
+        "",
+        f"🛠 <b>Proposed action</b>: {action_text(package.recommended_action, budget)}",
+        *(
+            [f"<i>(cut to fit: GET /api/runs/{package.run_id} shows the whole call)</i>"]
+            if action_is_cut(package.recommended_action, budget)
+            else []
+        ),
+        f"Risk: {RISK_ICON[package.risk_level]} <b>{package.risk_level.value}</b>",
+        "",
+        *review_lines(package.review, budget, abstained=package.degraded_roles),
+    ]
+    why, blocked = _clip(package.why_human, budget.why_human), package.blocked_reason
+    if why or blocked:
+        lines.append("")
+    if why:
+        lines.append(f"🙋 <b>Why a person is needed</b>: {why}")
+    if blocked is not None and _flat(blocked):
+        lines.append(f"⛔ <b>Blocked</b>: {_clip(blocked, budget.blocked)}")
+    return lines
+
+
+def _tail(package: DecisionPackage, incident: Incident, budget: _Budget) -> list[str]:
+    return [
+        "",
+        *approval_lines(package, budget),
+        f"<i>Run {code(package.run_id)} · /incident {incident.id}</i>",
+    ]
+
+
+def render_decision(
+    package: DecisionPackage, incident: Incident, *, buttons: CallbackCodec
+) -> Rendered:
+    """The decision card: the whole package, cut to fit, with Approve / Reject while it waits."""
+    if package.incident_id != incident.id:
+        raise ValueError(f"package of #{package.incident_id} rendered for #{incident.id}")
+    keyboard = approval_keyboard(buttons, package.run_id) if package.waits_for_approval else None
+    for scale in SCALES:
+        budget = _Budget().at(scale)
+        head, body, tail = (
+            _head(package, incident, budget),
+            _body(package, budget),
+            _tail(package, incident, budget),
+        )
+        text = "\n".join([*head, *body, *tail])
+        if visible_length(text) <= MAX_MESSAGE_CHARS:
+            return Rendered(text=text, keyboard=keyboard)
+    # still too long (nothing foreseen gets here): cut the body, never the head or the state
+    ends = "\n".join(head), "\n".join(tail)
+    room = MAX_MESSAGE_CHARS - sum(visible_length(end) for end in ends) - 2
+    text = "\n".join([ends[0], fit_lines(body, limit=room), ends[1]])
+    return Rendered(text=text, keyboard=keyboard)
+
+
+def decision_digest_line(package: DecisionPackage, incident: Incident) -> str:
+    """One line for a storm digest: which incident, what is proposed, whether it waits."""
+    action = package.recommended_action
+    proposed = f"proposes {code(_flat(action.tool)[:40])}" if action else "no action proposed"
+    waits = " — ✋ waits for an approver" if package.waits_for_approval else ""
+    return f"⚖️ #{incident.id} {truncate(incident.title, 80)}: {proposed}{waits}"
+
+
+def decision_card(
+    package: DecisionPackage, incident: Incident, *, chat_id: int, buttons: CallbackCodec
+) -> Card:
+    """The card to queue; the outbox sends it the first time and edits it after.
+
+    It is closed (needs nobody) once nothing waits for an approver, so after a
+    storm only a waiting decision gets a message of its own.
+    """
+    try:
+        content = render_decision(package, incident, buttons=buttons)
+    except Exception:
+        # the package reached us, so the team must see it even if one of its texts broke us
+        log.exception("decision_render_failed", run_id=str(package.run_id))
+        keyboard = (
+            approval_keyboard(buttons, package.run_id) if package.waits_for_approval else None
+        )
+        hint = f"<i>Details could not be shown; see /incident {incident.id}.</i>"
+        lines = [f"⚖️ <b>Decision · #{incident.id}</b>", hint, *approval_lines(package, _Budget())]
+        content = Rendered(text="\n".join(lines), keyboard=keyboard)
+    return Card(
+        key=decision_key(package.run_id),
+        chat_id=chat_id,
+        content=content,
+        priority=Priority.DECISION,
+        closed=not package.waits_for_approval,
+        digest_line=decision_digest_line(package, incident),
+    )
+
+
+# --- progress on the incident card --------------------------------------------------------
+
+#: stage -> its icon, while the debate runs; the end states follow
+PROGRESS_STAGES = {
+    "queued": "⏳",
+    "diagnosing": "🧠",
+    "solving": "🛠",
+    "reviewing": "🔍",
+    "deciding": "⚖️",
+}
+END_STAGES = ("posted", "timeout", "failed")
+
+
+def seconds(elapsed_s: float) -> str:
+    """Whole seconds, never negative.
+
+    >>> seconds(12.9), seconds(-1.0)
+    ('12 s', '0 s')
+    """
+    return f"{max(int(elapsed_s), 0)} s"
+
+
+def render_progress(stage: str, elapsed_s: float) -> str:
+    """One HTML line for the incident card: `🧠 diagnosing… 12 s`, or how the debate ended.
+
+    Stages are `PROGRESS_STAGES` and `END_STAGES`; another stage name is shown
+    escaped rather than refused, so a new stage never breaks a card.
+
+    >>> render_progress("diagnosing", 12.4)
+    '🧠 diagnosing… 12 s'
+    >>> render_progress("timeout", 260.2)
+    '⌛ timed out after 260 s — a person decides'
+    """
+    if stage in PROGRESS_STAGES:
+        return f"{PROGRESS_STAGES[stage]} {stage}… {seconds(elapsed_s)}"
+    if stage == "posted":
+        return "⚖️ decision posted"
+    if stage == "timeout":
+        return f"⌛ timed out after {seconds(elapsed_s)} — a person decides"
+    if stage == "failed":
+        return "❌ failed — a person decides"
+    return f"⚙️ {truncate(_flat(stage), 40)}… {seconds(elapsed_s)}"
