@@ -1,6 +1,7 @@
 """Repositories: rows <-> core models, each implementing a port of core.ports."""
 
 from storage.repositories.audit import SqlAuditLog
+from storage.repositories.history import SqlIncidentHistory
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.runs import SqlRunStore
@@ -9,6 +10,7 @@ from storage.repositories.updates import SqlUpdateLedger
 
 __all__ = [
     "SqlAuditLog",
+    "SqlIncidentHistory",
     "SqlIncidentStore",
     "SqlOutbox",
     "SqlRunStore",
