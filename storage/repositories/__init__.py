@@ -2,6 +2,7 @@
 
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.debate import SqlDecisionStore, SqlTurnLog
+from storage.repositories.history import SqlIncidentHistory
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.runs import SqlRunStore
@@ -11,6 +12,7 @@ from storage.repositories.updates import SqlUpdateLedger
 __all__ = [
     "SqlAuditLog",
     "SqlDecisionStore",
+    "SqlIncidentHistory",
     "SqlIncidentStore",
     "SqlOutbox",
     "SqlRunStore",
