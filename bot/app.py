@@ -23,8 +23,10 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
 from bot.context import SERVICES_KEY
+from bot.debates import DebateRuntime, DecisionCards, build_runtime
 from bot.delivery import DeliveryWorker
 from bot.handlers import callbacks, chat, commands
+from bot.handlers import debate as debate_handlers
 from bot.handlers import incidents as incident_handlers
 from bot.handlers import runs as run_handlers
 from bot.handlers.catalog import CATALOG
@@ -50,13 +52,17 @@ from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
 from core.config import PLAYGROUND_USER_ID, Settings
+from core.debate.evidence import EvidenceBuilder, NoKnowledge
+from core.debate.prometheus import PrometheusMetrics
 from core.errors import ConfigError
 from core.llm.router import build_router
 from core.ports import SystemClock
+from core.redact import Redactor
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import (
     SqlDecisionStore,
+    SqlIncidentHistory,
     SqlIncidentStore,
     SqlOutbox,
     SqlRunStore,
@@ -116,8 +122,42 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
             silence_link=silence_api.link if silence_api is not None else None,
         ),
     )
+    debates: list[DebateRuntime] = []  # made below: it posts through the incident service
     incidents = IncidentService(
-        store, clock, grouping=Grouping.from_config(config), on_change=cards.poke, silences=mirror
+        store,
+        clock,
+        grouping=Grouping.from_config(config),
+        on_change=cards.poke,
+        on_open=lambda opened: debates[0].scheduler.opened(opened),
+        silences=mirror,
+    )
+    llm = build_router(settings, config)
+    runs = SqlRunStore(sessions, clock)
+    turns, decisions = SqlTurnLog(sessions), SqlDecisionStore(sessions)
+    prometheus = PrometheusMetrics(settings.prometheus_url) if settings.prometheus_url else None
+    evidence = EvidenceBuilder(
+        SqlIncidentHistory(sessions),
+        NoKnowledge(),
+        prometheus,
+        clock,
+        Redactor(settings.secret_values()),
+    )
+    announce = DecisionCards(
+        incidents, outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow
+    )
+    debates.append(
+        build_runtime(
+            runs=runs,
+            turns=turns,
+            decisions=decisions,
+            evidence=evidence,
+            completer=llm,
+            tools=ActionRegistry.from_config(config).tools(),
+            clock=clock,
+            ceiling_s=settings.debate_timeout_s,
+            announce=announce,
+            on_card_change=cards.poke,
+        )
     )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (
@@ -142,13 +182,14 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         intake=IntakeQueue(incidents),
         cards=cards,
         buttons=buttons,
-        llm=build_router(settings, config),
+        llm=llm,
         outbox=outbox.queue,
         delivery=outbox.queue,
         digests=outbox.digests,
-        runs=SqlRunStore(sessions, clock),
-        turns=SqlTurnLog(sessions),
-        decisions=SqlDecisionStore(sessions),
+        runs=runs,
+        turns=turns,
+        decisions=decisions,
+        debates=debates[0],
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -157,6 +198,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         allowed_chat_ids=settings.effective_allowed_chat_ids(),
         renotifier=renotifier,
         silence_api=silence_api,
+        prometheus=prometheus,
     )
 
 
@@ -197,6 +239,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     incident_handlers.register(application)
     callbacks.register(application)
     run_handlers.register(application)
+    debate_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -204,6 +247,12 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     )
     application.job_queue.run_repeating(
         run_handlers.reap_runs, interval=run_handlers.REAP_EVERY, name="reap-runs"
+    )
+    application.job_queue.run_repeating(
+        run_handlers.catch_up_debates,
+        interval=run_handlers.CATCH_UP_EVERY,
+        first=run_handlers.CATCH_UP_EVERY,
+        name="debate-catch-up",
     )
     application.job_queue.run_repeating(
         _prune_alert_history,
@@ -384,6 +433,7 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     services.cards.start()
+    await services.debates.start()
     server_task = asyncio.create_task(server.serve(sockets=[sock]), name="howl-http")
     telegram_task = asyncio.create_task(telegram_side.start(), name="howl-telegram")
     stop_task = asyncio.create_task(stop.wait(), name="howl-stop")
@@ -409,8 +459,11 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
             on_http_stop=emulator.close if emulator is not None else None,
         )
         await services.intake.close()
+        await services.debates.stop()
         await services.cards.stop()
         await services.llm.aclose()
+        if services.prometheus is not None:
+            await services.prometheus.aclose()
         if services.silence_api is not None:
             await services.silence_api.aclose()
         sock.close()

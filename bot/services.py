@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.debates import DebateRuntime
 from bot.keyboards import CallbackCodec
 from bot.metrics import Metrics
 from core.alerting.alertmanager import AlertmanagerSilences
@@ -17,6 +18,7 @@ from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
 from core.config import Settings
 from core.debate.ports import DecisionStore, TurnLog
+from core.debate.prometheus import PrometheusMetrics
 from core.llm.router import Router
 from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 from core.runs import RunStore
@@ -58,9 +60,13 @@ class Services:
     turns: TurnLog
     #: each run's decision package, one per run; the incident's latest for its view
     decisions: DecisionStore
+    #: debate workers, their scheduler and the decision cards (see bot/debates.py)
+    debates: DebateRuntime
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set
     silence_api: AlertmanagerSilences | None = None
+    #: Prometheus for evidence queries (HOWL_PROMETHEUS_URL), closed at shutdown; None: not set
+    prometheus: PrometheusMetrics | None = None
     #: True while the Telegram poller runs (readiness)
     poller_running: Callable[[], bool] = lambda: False

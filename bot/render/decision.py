@@ -7,8 +7,8 @@ spelled out, so a value can neither pose as another argument nor hide a
 character); the approval state is always shown, whatever had to be cut above
 it; Approve /
 Reject appear only while an action waits for a person, and a decided card
-names who decided and when. Also the one-line progress note the incident card
-shows while the debate runs (`render_progress`).
+names who decided and when. The incident card's progress line while the debate
+runs is `bot.render.progress`.
 """
 
 from __future__ import annotations
@@ -342,47 +342,3 @@ def decision_card(
         closed=not package.waits_for_approval,
         digest_line=decision_digest_line(package, incident),
     )
-
-
-# --- progress on the incident card --------------------------------------------------------
-
-#: stage -> its icon, while the debate runs; the end states follow
-PROGRESS_STAGES = {
-    "queued": "⏳",
-    "diagnosing": "🧠",
-    "solving": "🛠",
-    "reviewing": "🔍",
-    "deciding": "⚖️",
-}
-END_STAGES = ("posted", "timeout", "failed")
-
-
-def seconds(elapsed_s: float) -> str:
-    """Whole seconds, never negative.
-
-    >>> seconds(12.9), seconds(-1.0)
-    ('12 s', '0 s')
-    """
-    return f"{max(int(elapsed_s), 0)} s"
-
-
-def render_progress(stage: str, elapsed_s: float) -> str:
-    """One HTML line for the incident card: `🧠 diagnosing… 12 s`, or how the debate ended.
-
-    Stages are `PROGRESS_STAGES` and `END_STAGES`; another stage name is shown
-    escaped rather than refused, so a new stage never breaks a card.
-
-    >>> render_progress("diagnosing", 12.4)
-    '🧠 diagnosing… 12 s'
-    >>> render_progress("timeout", 260.2)
-    '⌛ timed out after 260 s — a person decides'
-    """
-    if stage in PROGRESS_STAGES:
-        return f"{PROGRESS_STAGES[stage]} {stage}… {seconds(elapsed_s)}"
-    if stage == "posted":
-        return "⚖️ decision posted"
-    if stage == "timeout":
-        return f"⌛ timed out after {seconds(elapsed_s)} — a person decides"
-    if stage == "failed":
-        return "❌ failed — a person decides"
-    return f"⚙️ {truncate(_flat(stage), 40)}… {seconds(elapsed_s)}"

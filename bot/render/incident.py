@@ -15,6 +15,7 @@ from bot.keyboards import CallbackCodec, incident_keyboard
 from bot.render.alerts import Shared, apart, urls_of
 from bot.render.digest import digest_line
 from bot.render.html import esc, fit_lines, link, truncate
+from bot.render.progress import render_progress
 from core.alerting.models import (
     Alert,
     AlertStatus,
@@ -234,6 +235,8 @@ def render_incident(view: IncidentView, *, silence_link: SilenceLink = None) -> 
     common = Shared.of(incident.labels, view.alerts)
     lines = head(view, common)
     lines.extend(alertmanager_line(incident, silence_link))
+    if view.debate is not None:
+        lines.append(render_progress(view.debate.stage, view.debate.elapsed_s))
     if view.alerts:
         lines.append("")
         lines.extend(_context(view, common))

@@ -43,9 +43,9 @@ class Evidence(Protocol):
 
 #: the stage the incident card shows once the debate is over
 FINAL_STAGE = {
-    DebateStatus.COMPLETED: "decided",
-    DebateStatus.DEGRADED: "decided",
-    DebateStatus.TIMEOUT: "timed_out",
+    DebateStatus.COMPLETED: "posted",
+    DebateStatus.DEGRADED: "posted",
+    DebateStatus.TIMEOUT: "timeout",
     DebateStatus.FAILED: "failed",
 }
 

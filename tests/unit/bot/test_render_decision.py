@@ -9,15 +9,9 @@ import pytest
 
 from bot.keyboards import CallbackCodec, approval_keyboard, parse_approval
 from bot.playground.telegram_html import parse_html, utf16_length
-from bot.render.decision import (
-    END_STAGES,
-    PROGRESS_STAGES,
-    decision_card,
-    decision_key,
-    render_decision,
-    render_progress,
-)
+from bot.render.decision import decision_card, decision_key, render_decision
 from bot.render.html import MAX_MESSAGE_CHARS, visible_length
+from bot.render.progress import END_STAGES, PROGRESS_STAGES, render_progress
 from core.alerting.models import Incident, IncidentStatus, Severity
 from core.debate.models import (
     Approval,
