@@ -293,6 +293,8 @@ def test_model_line_breaks_do_not_break_the_layout() -> None:
 def test_a_package_of_another_incident_is_refused() -> None:
     with pytest.raises(ValueError, match="package of #13 rendered for #12"):
         render_decision(package(incident_id=13), incident(), buttons=CODEC)
+    with pytest.raises(ValueError, match="package of #13 rendered for #12"):
+        decision_card(package(incident_id=13), incident(), chat_id=-100, buttons=CODEC)
 
 
 # --- approval -----------------------------------------------------------------------------
