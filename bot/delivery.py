@@ -103,7 +103,7 @@ def _is_new_card(item: OutboundMessage) -> bool:
         item.kind == OutboundKind.SEND
         and item.card_key is not None
         and not item.card_key.startswith(DIGEST_KEY_PREFIX)
-        and Priority.announces(item.priority)
+        and Priority.announces_incident(item.priority)
     )
 
 

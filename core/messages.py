@@ -34,6 +34,13 @@ class Priority(IntEnum):
     BULK = 30
 
     @classmethod
+    def announces_incident(cls, priority: int) -> bool:
+        """Whether a first send at this priority announces a new incident: what a storm
+        folds into digests ("N new incidents"). A decision card is not one; it waits its
+        turn behind the incidents' cards instead."""
+        return cls.REPLY < priority < cls.DECISION
+
+    @classmethod
     def announces(cls, priority: int) -> bool:
         """Whether a delivery at this priority announces something new (not a reply or an edit)."""
         return cls.REPLY < priority < cls.CARD_UPDATE

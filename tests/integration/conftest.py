@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_services, load_buttons_key
-from bot.playground.botapi import BotApiEmulator
+from bot.playground.botapi import BotApiEmulator, StoredMessage
 from bot.playground.server import create_emulator_app
 from bot.services import Services
 from core.config import load_settings
@@ -22,6 +22,11 @@ ONCALL = -1001234
 FOREIGN = -1009999
 ALICE = 501  # an approver
 BOB = 502
+
+
+def is_decision_card(message: StoredMessage) -> bool:
+    """A debate's decision package (every new incident gets one, as a reply to its card)."""
+    return message.text.startswith("⚖️ Decision")
 
 
 @dataclass

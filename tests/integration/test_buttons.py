@@ -20,7 +20,14 @@ from bot.handlers.callbacks import NOT_OURS
 from bot.handlers.common import NOT_ALLOWED
 from bot.keyboards import CallbackCodec
 from bot.playground.botapi import StoredMessage
-from tests.integration.conftest import ALICE, BOB, FOREIGN, ONCALL, TelegramWorld
+from tests.integration.conftest import (
+    ALICE,
+    BOB,
+    FOREIGN,
+    ONCALL,
+    TelegramWorld,
+    is_decision_card,
+)
 from tests.integration.howl_process import HowlProcess, running_howl
 from tests.integration.test_incident_commands import ask, audit
 from tests.servers.telegram import wait_for
@@ -30,7 +37,9 @@ def card_message(world: TelegramWorld, incident_id: int) -> StoredMessage | None
     found = [
         m
         for m in world.emulator.bot_messages(ONCALL)
-        if m.reply_to is None and f"#{incident_id} " in m.text.split("\n")[0]
+        if m.reply_to is None
+        and f"#{incident_id} " in m.text.split("\n")[0]
+        and not is_decision_card(m)
     ]
     assert len(found) <= 1, "one card per incident, edited in place"
     return found[0] if found else None
@@ -128,7 +137,8 @@ async def test_a_member_presses_each_button(tmp_path: Path, telegram: TelegramWo
         card = await card_with(telegram, 1, "Unack", "Silence 1h", "Resolve", says="acknowledged")
         assert "Acknowledged by Bob" in card.text and card.edit_date is not None
         assert audit(howl)[len(before) :] == [("tg:502", "incident.ack", "incident:1")]
-        assert len(telegram.emulator.bot_messages(ONCALL)) == 2, "the card edited, no new message"
+        shown = [m for m in telegram.emulator.bot_messages(ONCALL) if not is_decision_card(m)]
+        assert len(shown) == 2, "the card edited, no new message"
 
         answer = await press(telegram, ALICE, card, buttons(card)["Unack"])
         assert answer == "Incident #1 unacknowledged by Alice."
@@ -312,6 +322,7 @@ async def test_a_press_telegram_no_longer_lets_us_answer_still_acts_quietly(
         card = await card_with(telegram, 1, "Unack", "Silence 1h", "Resolve", says="acknowledged")
         assert audit(howl)[-1] == ("tg:502", "incident.ack", "incident:1")
         await wait_for(lambda: "press_answer_failed" in howl.logs(), what="the failure logged")
-        assert [m.text for m in telegram.emulator.bot_messages(ONCALL) if m.reply_to] == [
+        replies = telegram.emulator.bot_messages(ONCALL)
+        assert [m.text for m in replies if m.reply_to and not is_decision_card(m)] == [
             "Opened 🔴 #1 payments failing — 🔥 firing"
         ], "no 'something went wrong' for a change that was made"

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from bot.playground.botapi import StoredMessage
-from tests.integration.conftest import ALICE, BOB, ONCALL, TelegramWorld
+from tests.integration.conftest import ALICE, BOB, ONCALL, TelegramWorld, is_decision_card
 from tests.integration.howl_process import running_howl
 from tests.integration.test_incident_commands import ask, card_says
 from tests.servers.telegram import free_port, wait_for
@@ -25,7 +25,11 @@ def card_message(world: TelegramWorld, incident_id: int) -> StoredMessage:
 
 def renotifies(world: TelegramWorld, incident_id: int) -> list[StoredMessage]:
     card = card_message(world, incident_id)
-    return [m for m in world.emulator.bot_messages(ONCALL) if m.reply_to == card.message_id]
+    return [
+        m
+        for m in world.emulator.bot_messages(ONCALL)
+        if m.reply_to == card.message_id and not is_decision_card(m)
+    ]
 
 
 async def test_an_unacknowledged_incident_rings_again_until_acked(

@@ -7,6 +7,8 @@ whether it has a message of its own.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,9 +90,31 @@ class SqlCards(OutboxPart):
             return row.message_id if row is not None else None
 
 
-async def card_message(session: AsyncSession, key: str) -> int | None:
-    """The message a card shows in, inside the caller's transaction; None while it has none."""
-    return await session.scalar(select(CardRow.message_id).where(CardRow.key == key))
+#: how long a card that answers another waits for that card's first message, then goes alone
+REPLY_WAIT = timedelta(seconds=60)
+#: how soon a send held for its card's message is looked at again
+REPLY_RETRY = timedelta(seconds=1)
+
+
+async def reply_target(
+    session: AsyncSession, key: str, *, queued_at: datetime, now: datetime
+) -> tuple[int | None, bool]:
+    """For a send answering card `key`: (the message to reply to, whether to wait for it).
+
+    A decision can be ready before its incident's card is even queued (the card
+    settles first): it waits for that card's first send, so the chat reads
+    incident, then decision. Not forever: a card folded into a storm digest has
+    no message to answer, and after `REPLY_WAIT` the answer goes alone.
+    """
+    target = await session.get(CardRow, key)
+    if target is not None and target.message_id is not None:
+        return target.message_id, False
+    if now - queued_at >= REPLY_WAIT:
+        return None, False
+    if target is None:
+        return None, True  # the card it answers is about to be queued
+    owed = await queued_for(session, key)
+    return None, any(q.kind == OutboundKind.SEND.value for q in owed)
 
 
 async def resolve_edit(session: AsyncSession, row: OutboxRow) -> bool:

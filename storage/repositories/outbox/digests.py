@@ -51,8 +51,9 @@ def _new_card_filter(chat_id: int) -> tuple[Any, ...]:
         OutboxRow.kind == OutboundKind.SEND.value,
         OutboxRow.card_key.is_not(None),
         OutboxRow.card_key.not_like(f"{DIGEST_PREFIX}%"),
+        # Priority.announces_incident: a decision's first send is never folded
         OutboxRow.priority > Priority.REPLY,
-        OutboxRow.priority < Priority.CARD_UPDATE,
+        OutboxRow.priority < Priority.DECISION,
     )
 
 

@@ -15,10 +15,11 @@ from sqlalchemy import delete, func, select, update
 from core.messages import OutboundKind, OutboundMessage, Priority, Rendered
 from storage.db import read_session
 from storage.repositories.outbox.cards import (
-    card_message,
+    REPLY_RETRY,
     card_posted,
     forget_card,
     message_gone,
+    reply_target,
     resolve_edit,
 )
 from storage.repositories.outbox.converge import digest_lines
@@ -96,8 +97,14 @@ class SqlDeliveryQueue(OutboxPart):
             if is_card_edit and not await resolve_edit(session, row):
                 return None
             if row.reply_to_card is not None and row.reply_to_message_id is None:
-                # the card answered may have got its message since this was queued
-                row.reply_to_message_id = await card_message(session, row.reply_to_card)
+                now = self._clock.now()
+                answered, wait = await reply_target(
+                    session, row.reply_to_card, queued_at=row.created_at, now=now
+                )
+                if wait:
+                    row.not_before = now + REPLY_RETRY
+                    return None
+                row.reply_to_message_id = answered
             row.status = SENDING
             if is_digest(row.card_key) and row.kind != OutboundKind.DELETE:
                 assert row.card_key is not None

@@ -56,6 +56,7 @@ def test_help_lists_only_what_is_registered(built: set[str]) -> None:
         "/ack &lt;id&gt; — Acknowledge an incident",
         "/resolve &lt;id&gt; — Resolve an incident",
         "/silence &lt;id&gt; &lt;30m|2h&gt; — Silence an incident for a while",
+        "/debate &lt;id&gt; — Debate an incident afresh: a new decision package",
         "/runs — Recent runs and their states",
         "/alert &lt;text&gt; — Open a manual incident",
     ]
