@@ -7,7 +7,6 @@ from bot.render.html import truncate
 #: stage -> its icon, while the debate runs; the end states follow
 PROGRESS_STAGES = {
     "queued": "⏳",
-    "gathering": "📥",
     "diagnosing": "🧠",
     "solving": "🛠",
     "reviewing": "🔍",

@@ -102,8 +102,8 @@ class DebateProgress(BaseModel):
     """Where the incident's latest debate stands, for its card's progress line."""
 
     run_id: str
-    #: "queued" until a worker starts it, then its stage: gathering (evidence), diagnosing,
-    #: solving, reviewing, deciding, and at the end posted, timeout or failed
+    #: "queued" until its Diagnostician is asked, then its stage: diagnosing, solving,
+    #: reviewing, deciding, and at the end posted, timeout or failed
     stage: str
     #: when the debate was asked for, and when the stage was last written
     since: datetime

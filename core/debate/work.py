@@ -103,7 +103,6 @@ class DebateWork:
             return ending(stored)
         progress = CardProgress(self._board, run, on_change=self._on_card_change)
         async with progress.ticking():
-            await progress.progress(run.id, run.incident_id, "gathering")
             snapshot = await self._evidence.build(run.incident_id)
             package = await self._debate.run(run.id, snapshot, progress=progress)
         saved = await self._decisions.save(package)

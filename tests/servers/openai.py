@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,8 @@ class FakeOpenAI:
     peers: list[tuple[str, int]] = field(default_factory=list)
     in_flight: int = 0
     max_concurrent: int = 0
+    #: picks the reply from the request's JSON body, before the queue (None: use the queue)
+    script: Callable[[dict[str, Any]], Behaviour | None] | None = None
 
     def enqueue(self, *behaviours: Behaviour) -> None:
         self.queue.extend(behaviours)
@@ -122,7 +125,9 @@ class FakeOpenAI:
             self.headers.append(dict(request.headers))
             if request.client is not None:
                 self.peers.append((request.client.host, request.client.port))
-            behaviour = self.queue.popleft() if self.queue else self.default
+            body = self.requests[-1]
+            scripted = self.script(body) if self.script is not None else None
+            behaviour = scripted or (self.queue.popleft() if self.queue else self.default)
             if behaviour.delay_s:
                 await asyncio.sleep(behaviour.delay_s)
             return self._reply(behaviour)

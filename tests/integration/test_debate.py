@@ -1,0 +1,220 @@
+"""The debate through the real `howl run`: emulated Telegram, a fake OpenAI-compatible model.
+
+An alert posted over HTTP becomes an incident card, five agent turns and one
+decision card answering that card, with Approve / Reject when an action waits.
+A model that hangs or answers garbage still ends in a package that asks for a
+person, within the ceiling.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.keyboards import CallbackCodec, parse_approval
+from bot.playground.botapi import StoredMessage
+from tests.integration.conftest import ONCALL, TelegramWorld, is_decision_card
+from tests.integration.howl_process import HowlProcess, running_howl
+from tests.servers.openai import Behaviour, FakeOpenAI
+from tests.servers.telegram import serve_asgi, wait_for
+
+ACTIONS = """
+[[actions]]
+name = "restart_deployment"
+description = "Rolling restart of a deployment"
+command = ["/bin/echo", "rollout", "restart", "deployment/{name}", "-n", "{namespace}"]
+params = { name = "^[a-z0-9-]{1,63}$", namespace = "^[a-z0-9-]{1,63}$" }
+timeout_s = 10
+"""
+
+ALERT = {
+    "title": "WorkerQueueStuck",
+    "severity": "critical",
+    "labels": {"alertname": "WorkerQueueStuck", "deployment": "api", "namespace": "prod"},
+    "annotations": {"summary": "api workers stopped taking jobs"},
+    "source": "test",
+}
+CALL = {"tool": "restart_deployment", "arguments": {"name": "api", "namespace": "prod"}}
+
+#: each role's answer, found by the role's name in the system prompt
+ANSWERS: dict[str, dict[str, Any]] = {
+    "Diagnostician": {
+        "summary": "api workers hang on a stuck consumer",
+        "hypotheses": [{"cause": "a consumer deadlocked", "confidence": 0.7, "evidence": ["q"]}],
+    },
+    "Solver": {"action": CALL, "rationale": "a restart frees the consumer", "risk_level": "low"},
+    "Reviewer": {
+        "verdict": "approve",
+        "concerns": ["restart drops in-flight jobs"],
+        "risk_level": "medium",
+    },
+    "Critic": {
+        "objections": ["a bad release fits too"],
+        "worst_case": "jobs lost",
+        "risk_level": "medium",
+    },
+    "Coordinator": {
+        "recommended_action": CALL,
+        "risk_level": "medium",
+        "requires_human_approval": True,
+        "confidence": 0.7,
+        "diagnosis": "a consumer deadlocked",
+        "summary": "restart the api deployment after approval",
+        "why_human": "a restart drops in-flight jobs",
+    },
+}
+
+
+def by_role(body: dict[str, Any]) -> Behaviour | None:
+    system = str(body["messages"][0]["content"])
+    for role, answer in ANSWERS.items():
+        if system.startswith(f"You are the {role}"):
+            return Behaviour.json(answer)
+    return None
+
+
+@asynccontextmanager
+async def a_model(fake: FakeOpenAI) -> AsyncIterator[str]:
+    async with serve_asgi(fake.app()) as url:
+        yield f"{url}/v1"
+
+
+def settings_for(
+    world: TelegramWorld, tmp_path: Path, model_url: str, **extra: str
+) -> dict[str, str]:
+    (tmp_path / "howl.toml").write_text(ACTIONS)
+    return world.settings(
+        HOWL_CONFIG=str(tmp_path / "howl.toml"),
+        HOWL_LLM_BASE_URL=model_url,
+        HOWL_LLM_MODEL="fake-model",
+        **extra,
+    )
+
+
+def decision_cards(world: TelegramWorld) -> list[StoredMessage]:
+    return [m for m in world.emulator.bot_messages(ONCALL) if is_decision_card(m)]
+
+
+def incident_card(world: TelegramWorld) -> StoredMessage | None:
+    return next(
+        (
+            m
+            for m in world.emulator.bot_messages(ONCALL)
+            if m.reply_to is None and not is_decision_card(m) and "#1 " in m.text
+        ),
+        None,
+    )
+
+
+def buttons_key(howl: HowlProcess) -> bytes:
+    path = howl.env["HOWL_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        (key,) = db.execute("SELECT secret FROM signing_keys WHERE name = 'buttons'").fetchone()
+    return bytes(key)
+
+
+async def post_alert(howl: HowlProcess) -> None:
+    async with httpx.AsyncClient(base_url=howl.http) as http:
+        answer = await http.post("/alerts", json=ALERT)
+    assert answer.status_code == 200, answer.text
+
+
+async def api(howl: HowlProcess, path: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=howl.http) as http:
+        answer = await http.get(path)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+async def test_an_alert_ends_in_a_decision_card_with_buttons_answering_its_card(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    fake = FakeOpenAI(script=by_role)
+    async with a_model(fake) as model_url:
+        settings = settings_for(telegram, tmp_path, model_url)
+        async with running_howl(tmp_path, **settings) as howl:
+            await post_alert(howl)
+            [decision] = await wait_for(lambda: decision_cards(telegram), what="the decision card")
+            card = incident_card(telegram)
+            assert card is not None and decision.reply_to == card.message_id
+            assert "a consumer deadlocked" in decision.text and "70%" in decision.text
+            assert "restart_deployment" in decision.text and "prod" in decision.text
+            rows = decision.reply_markup["inline_keyboard"]  # type: ignore[index]
+            labels = [b["text"] for row in rows for b in row]
+            assert any("Approve" in t for t in labels) and any("Reject" in t for t in labels)
+            codec = CallbackCodec(buttons_key(howl))
+            verdict, run_id = parse_approval(codec, rows[0][0]["callback_data"])
+            assert verdict == "approve"
+
+            run = await api(howl, f"/api/runs/{run_id}")
+            assert run["state"] == "waiting_approval" and run["incident_id"] == 1
+            roles = [turn["role"] for turn in run["turns"]]
+            assert roles[:2] == ["diagnostician", "solver"] and roles[-1] == "coordinator"
+            assert sorted(roles[2:4]) == ["critic", "reviewer"]
+            assert all(
+                turn["provider"] == "default" and not turn["degraded"] for turn in run["turns"]
+            )
+            package = run["decision"]
+            assert package["recommended_action"] == CALL
+            assert package["status"] == "completed" and package["requires_human_approval"]
+            assert package["approval"] == {"state": "waiting", "by": [], "at": None}
+            assert "restart_deployment is destructive" in package["why_human"]
+            assert (await api(howl, "/api/incidents/1"))["decision"] == package
+            # the incident card says the decision is out, and nothing ran
+            await wait_for(
+                lambda: "decision posted" in (incident_card(telegram) or card).text,
+                what="the progress line",
+            )
+            assert len(fake.requests) == 5
+        assert len(decision_cards(telegram)) == 1
+
+
+async def test_a_hanging_model_gives_a_package_that_asks_for_a_person_within_the_ceiling(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    fake = FakeOpenAI(default=Behaviour.slow(60.0))
+    async with a_model(fake) as model_url:
+        settings = settings_for(telegram, tmp_path, model_url, HOWL_DEBATE_TIMEOUT_S="2")
+        async with running_howl(tmp_path, **settings) as howl:
+            started = time.monotonic()
+            await post_alert(howl)
+            [decision] = await wait_for(
+                lambda: decision_cards(telegram), timeout=20, what="the decision card"
+            )
+            waited = time.monotonic() - started
+            package = (await api(howl, "/api/incidents/1"))["decision"]
+            assert package["status"] == "timeout" and package["requires_human_approval"]
+            assert "ceiling of 2 s while diagnosing" in package["why_human"]
+            assert package["recommended_action"] is None
+            assert "timed out" in decision.text.lower() or "ceiling" in decision.text
+            assert decision.reply_markup is None, "nothing to approve"
+            # the ceiling, not the model's 60 s, decided when the answer came
+            assert waited < 20
+            run = await api(howl, f"/api/runs/{package['run_id']}")
+            assert run["state"] == "completed" and run["turns"] == []
+
+
+async def test_garbage_from_the_model_gives_a_degraded_package_that_asks_for_a_person(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    fake = FakeOpenAI(default=Behaviour.garbage())
+    async with a_model(fake) as model_url:
+        settings = settings_for(telegram, tmp_path, model_url)
+        async with running_howl(tmp_path, **settings) as howl:
+            await post_alert(howl)
+            await wait_for(lambda: decision_cards(telegram), timeout=20, what="the decision card")
+            package = (await api(howl, "/api/incidents/1"))["decision"]
+            run = await api(howl, f"/api/runs/{package['run_id']}")
+    # every role asked the model twice (the repair), then the embedded engine answered
+    assert len(fake.requests) == 10
+    assert [t["degraded"] for t in run["turns"]] == [True] * 5
+    assert {t["provider"] for t in run["turns"]} == {"embedded"}
+    assert all("default gave no valid answer" in t["error"] for t in run["turns"])
+    assert package["status"] == "degraded" and package["requires_human_approval"]
+    assert "abstained" in package["why_human"]
