@@ -88,6 +88,29 @@ def parse_traceparent(header: str) -> TraceParent:
     return TraceParent(trace_id, parent_id, int(flags, 16), version)
 
 
+def outgoing_traceparent() -> str | None:
+    """The `traceparent` for a call made now on behalf of the bound run: the run's trace,
+    a fresh parent id (the call is a span of its own); None outside a run.
+
+    >>> with bound_to_run("r", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"):
+    ...     outgoing_traceparent().startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+    True
+    >>> outgoing_traceparent() is None
+    True
+    """
+    header = structlog.contextvars.get_contextvars().get("traceparent")
+    if not isinstance(header, str):
+        return None
+    try:
+        run = parse_traceparent(header)
+    except InvalidInputError:
+        return None
+    while True:
+        parent = os.urandom(8)
+        if any(parent):
+            return str(TraceParent(run.trace_id, parent.hex(), run.flags, "00"))
+
+
 @contextlib.contextmanager
 def bound_to_run(run_id: object, traceparent: str) -> Iterator[None]:
     """Every structlog line inside carries this run's id and traceparent."""

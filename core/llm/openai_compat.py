@@ -23,6 +23,7 @@ from core.llm.errors import (
 )
 from core.llm.toolcalls import read_tool_call
 from core.llm.types import ChatRequest, ChatResponse, ToolCall, ToolSpec, Usage
+from core.tracecontext import outgoing_traceparent
 
 _FIXED_CHOICES = frozenset({"auto", "none", "required"})
 
@@ -92,7 +93,10 @@ class OpenAICompatProvider:
             # httpx timeouts are per phase; the task's timeout is for the whole call
             async with asyncio.timeout(timeout_s):
                 response = await self._http().post(
-                    self.url, json=payload, timeout=httpx.Timeout(timeout_s)
+                    self.url,
+                    json=payload,
+                    timeout=httpx.Timeout(timeout_s),
+                    headers=_trace_headers(),
                 )
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise ProviderTimeout(f"{self.name}: no answer within {timeout_s:g} s") from exc
@@ -207,6 +211,12 @@ def _usage(raw: Any) -> Usage:
         prompt_tokens=prompt if isinstance(prompt, int) else 0,
         completion_tokens=completion if isinstance(completion, int) else 0,
     )
+
+
+def _trace_headers() -> dict[str, str]:
+    """The run's W3C trace context, so a provider's own tracing joins the run's trace."""
+    header = outgoing_traceparent()
+    return {"traceparent": header} if header is not None else {}
 
 
 def _raise_for_status(name: str, response: httpx.Response) -> None:

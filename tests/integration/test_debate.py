@@ -172,6 +172,11 @@ async def test_an_alert_ends_in_a_decision_card_with_buttons_answering_its_card(
                 what="the progress line",
             )
             assert len(fake.requests) == 5
+            # every provider call carries the run's trace (each call a span of its own)
+            trace_id = run["traceparent"].split("-")[1]
+            sent = [h["traceparent"].split("-") for h in fake.headers]
+            assert {parts[1] for parts in sent} == {trace_id}
+            assert len({parts[2] for parts in sent}) == 5
         assert len(decision_cards(telegram)) == 1
 
 
