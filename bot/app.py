@@ -50,12 +50,16 @@ from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
 from core.config import PLAYGROUND_USER_ID, Settings
+from core.debate.evidence import EvidenceBuilder, NoKnowledge
+from core.debate.prometheus import PrometheusMetrics
 from core.errors import ConfigError
 from core.llm.router import build_router
 from core.ports import SystemClock
+from core.redact import Redactor
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import (
+    SqlIncidentHistory,
     SqlIncidentStore,
     SqlOutbox,
     SqlRunStore,
@@ -117,6 +121,15 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
     incidents = IncidentService(
         store, clock, grouping=Grouping.from_config(config), on_change=cards.poke, silences=mirror
     )
+    # reading Prometheus is evidence, not action: shadow mode asks it too
+    prometheus = PrometheusMetrics(settings.prometheus_url) if settings.prometheus_url else None
+    evidence = EvidenceBuilder(
+        SqlIncidentHistory(sessions),
+        NoKnowledge(),
+        prometheus,
+        clock,
+        Redactor(settings.secret_values()),
+    )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (
         Renotifier(
@@ -153,6 +166,8 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         allowed_chat_ids=settings.effective_allowed_chat_ids(),
         renotifier=renotifier,
         silence_api=silence_api,
+        evidence=evidence,
+        prometheus=prometheus,
     )
 
 
@@ -409,6 +424,8 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
         await services.llm.aclose()
         if services.silence_api is not None:
             await services.silence_api.aclose()
+        if services.prometheus is not None:
+            await services.prometheus.aclose()
         sock.close()
     if failure is not None:
         raise failure

@@ -16,6 +16,8 @@ from core.alerting.publisher import CardPublisher
 from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
 from core.config import Settings
+from core.debate.evidence import EvidenceBuilder
+from core.debate.prometheus import PrometheusMetrics
 from core.llm.router import Router
 from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 from core.runs import RunStore
@@ -57,5 +59,9 @@ class Services:
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set
     silence_api: AlertmanagerSilences | None = None
+    #: the debate's evidence snapshots (history, knowledge, Prometheus); None: not wired
+    evidence: EvidenceBuilder | None = None
+    #: HOWL_PROMETHEUS_URL's client, closed at shutdown; None: not set
+    prometheus: PrometheusMetrics | None = None
     #: True while the Telegram poller runs (readiness)
     poller_running: Callable[[], bool] = lambda: False

@@ -23,7 +23,6 @@ IntList = Annotated[list[int], NoDecode]
 NOT_USED_YET = frozenset(
     {
         "HOWL_APPROVER_IDS",
-        "HOWL_PROMETHEUS_URL",
         "HOWL_DEBATE_TIMEOUT_S",
         "HOWL_APPROVAL_TTL_S",
         "HOWL_AUTOPILOT",
@@ -172,10 +171,19 @@ class Settings(BaseSettings):
                 "api_key_set": bool(self.llm_api_key.get_secret_value()),
                 "local": self.llm_local,
             },
+            "evidence": {"prometheus_url": self.prometheus_url},
             "config": str(self.config_path) if self.config_path is not None else None,
             "shadow": self.shadow,
             "log_format": self.log_format,
         }
+
+    def secret_values(self) -> list[str]:
+        """The secrets this process was given, for the redactors of logs and prompts."""
+        return [
+            self.telegram_bot_token.get_secret_value(),
+            self.webhook_token.get_secret_value(),
+            self.llm_api_key.get_secret_value(),
+        ]
 
     def not_used_yet(self) -> dict[str, Any]:
         """Each setting in NOT_USED_YET given a value other than its default."""

@@ -27,11 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(
         fmt=settings.log_format,
-        secrets=[
-            settings.telegram_bot_token.get_secret_value(),
-            settings.webhook_token.get_secret_value(),
-            settings.llm_api_key.get_secret_value(),
-        ],
+        secrets=settings.secret_values(),
         level=logging.DEBUG if args.debug else logging.INFO,
     )
     return asyncio.run(run_howl(settings))

@@ -1,7 +1,8 @@
 """The running `howl run` logs secret-bearing nested structures with the secrets redacted.
 
 At start the process logs the settings it runs with (`settings`, nested by
-section) and the ones it accepted but does not use yet (`settings_not_used_yet`).
+section; the Prometheus URL under `evidence`) and the ones it accepted but does
+not use yet (`settings_not_used_yet`).
 URLs in them are shown as given, so a password inside one is the redactor's to
 hide: without nested redaction these lines carry it, in both log formats.
 """
@@ -46,13 +47,13 @@ async def test_nested_secrets_are_redacted_in_the_running_process(
     redacted_proxy = telegram.base_url.replace("http://", "http://howl:[REDACTED]@") + "/bot"
     if fmt == "json":
         lines = {line["event"]: line for line in map(json.loads, logs.splitlines())}
-        assert lines["settings_not_used_yet"]["settings"] == {
-            "HOWL_APPROVER_IDS": [ALICE],
-            "HOWL_PROMETHEUS_URL": "http://howl:[REDACTED]@127.0.0.1:9/",
-        }
+        assert lines["settings_not_used_yet"]["settings"] == {"HOWL_APPROVER_IDS": [ALICE]}
+        assert lines["settings"]["evidence"]["prometheus_url"] == (
+            "http://howl:[REDACTED]@127.0.0.1:9/"
+        )
         assert lines["settings"]["telegram"]["api_base_url"] == redacted_proxy
         assert lines["settings"]["http"]["webhook_token_set"] is True
     else:
         assert "settings_not_used_yet" in logs
-        assert "'HOWL_PROMETHEUS_URL': 'http://howl:[REDACTED]@127.0.0.1:9/'}" in logs
+        assert "'prometheus_url': 'http://howl:[REDACTED]@127.0.0.1:9/'}" in logs
         assert f"'api_base_url': '{redacted_proxy}'" in logs
