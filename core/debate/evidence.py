@@ -49,28 +49,38 @@ from core.redact import Redactor
 
 T = TypeVar("T")
 
+#: characters kept past each limit until redaction is done: more than any secret is long
+#: (a cut PEM block, Bearer token or key is still caught by its pattern; a known secret
+#: is a token or key, far shorter), and a bound on the redactor's work for huge input
+REDACT_SLACK = 1024
 #: an expression longer than this is not sent to Prometheus (nor put in a prompt)
 MAX_EXPR = 2000
 
 
 @dataclass(frozen=True)
 class EvidenceLimits:
-    """How much of each kind a snapshot holds; the rest is counted in `gaps`."""
+    """How much of each kind a snapshot holds; the rest is counted in `gaps`.
 
-    alerts: int = 8
+    With these defaults a snapshot's JSON is a few KB for a usual incident and
+    under 70 KB when every field of every source is filled to its limit.
+    """
+
+    alerts: int = 6
     related: int = 10
     history: int = 5
     knowledge: int = 5
     queries: int = 4
     #: labels and annotations kept per alert (and per incident, for labels)
     labels: int = 16
-    annotations: int = 6
+    annotations: int = 4
+    #: a related alert only needs enough labels to tell it apart
+    related_labels: int = 8
     #: characters: label and annotation names; other short strings; annotation values,
     #: URLs, expressions and metric summaries; knowledge bodies
     key_chars: int = 64
-    text_chars: int = 240
-    long_chars: int = 600
-    body_chars: int = 1500
+    text_chars: int = 160
+    long_chars: int = 400
+    body_chars: int = 1200
 
 
 class NoKnowledge:
@@ -171,7 +181,11 @@ class EvidenceBuilder:
         if len(found) > limit:
             near = describe(window)
             gap = f"more than {limit} alerts of other incidents fired within {near}; newest shown"
-        return found[:limit], gap
+        keep = self.limits.related_labels
+        trimmed = [
+            a.model_copy(update={"labels": dict(list(a.labels.items())[:keep])}) for a in found
+        ]
+        return trimmed[:limit], gap
 
     async def _similar(self, incident: Incident) -> tuple[list[PastIncident], str | None]:
         limit = self.limits.history
@@ -259,8 +273,9 @@ class EvidenceBuilder:
 
     def _scrub(self, snapshot: EvidenceSnapshot) -> EvidenceSnapshot:
         """Every string redacted, then clipped; label maps capped."""
-        redacted = self._redactor.redact_value(snapshot.model_dump(mode="python"))
-        clipped = _Clipper(self.limits).tree(redacted, self.limits.text_chars)
+        chars = self.limits.text_chars
+        rough = _Clipper(self.limits, slack=REDACT_SLACK).tree(snapshot.model_dump(), chars)
+        clipped = _Clipper(self.limits).tree(self._redactor.redact_value(rough), chars)
         return EvidenceSnapshot.model_validate(clipped)
 
 
@@ -338,13 +353,16 @@ def metric_queries(alerts: Sequence[Alert]) -> list[tuple[str, str]]:
 
 
 class _Clipper:
-    """Clips a dumped snapshot's strings and caps its label maps (see `EvidenceLimits`)."""
+    """Clips a dumped snapshot's strings and caps its label maps (see `EvidenceLimits`).
 
-    #: the sender's maps: their names and values are free text, their number capped
-    FREE_MAPS = ("labels", "annotations")
+    `slack` characters are added to every limit: the first pass, before
+    redaction, only bounds the redactor's work, and keeps enough past each limit
+    that a secret crossing it is still whole when the redactor looks.
+    """
 
-    def __init__(self, limits: EvidenceLimits) -> None:
+    def __init__(self, limits: EvidenceLimits, *, slack: int = 0) -> None:
         self.limits = limits
+        self.slack = slack
         self.field_chars = {
             "annotations": limits.long_chars,
             "generator_url": limits.long_chars,
@@ -353,11 +371,12 @@ class _Clipper:
             "detail": limits.long_chars,
             "body": limits.body_chars,
         }
+        #: the sender's maps: their names and values are free text, their number capped
         self.map_sizes = {"labels": limits.labels, "annotations": limits.annotations}
 
     def tree(self, value: Any, chars: int) -> Any:
         if isinstance(value, str):
-            return clip(value, chars)
+            return clip(value, chars + self.slack)
         if isinstance(value, Mapping):
             return {
                 key: self._field(key, item) if key not in self.map_sizes else self._map(key, item)
@@ -373,11 +392,10 @@ class _Clipper:
     def _map(self, key: str, value: Any) -> Any:
         if not isinstance(value, Mapping):
             return value
-        chars = self.field_chars.get(key, self.limits.text_chars)
+        chars = self.field_chars.get(key, self.limits.text_chars) + self.slack
+        names = self.limits.key_chars + self.slack
         items = list(value.items())[: self.map_sizes[key]]
-        return {
-            clip(str(name), self.limits.key_chars): clip(str(text), chars) for name, text in items
-        }
+        return {clip(str(name), names): clip(str(text), chars) for name, text in items}
 
 
 def clip(text: str, chars: int) -> str:
