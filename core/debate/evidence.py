@@ -256,7 +256,9 @@ class EvidenceBuilder:
         """A snapshot that says the incident itself could not be read (a person decides)."""
         reason = self._reason(exc, self.source_timeout_s)
         not_asked = (
-            MetricsEvidence(status="unavailable", detail="not asked: the incident is unknown")
+            MetricsEvidence(
+                status="unavailable", detail="not asked: the incident could not be read"
+            )
             if self._metrics is not None
             else MetricsEvidence(status="not_configured", detail="no Prometheus configured")
         )
