@@ -8,6 +8,7 @@ person, within the ceiling.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -19,8 +20,9 @@ import httpx
 
 from bot.keyboards import CallbackCodec, parse_approval
 from bot.playground.botapi import StoredMessage
-from tests.integration.conftest import ONCALL, TelegramWorld, is_decision_card
+from tests.integration.conftest import ALICE, ONCALL, TelegramWorld, is_decision_card
 from tests.integration.howl_process import HowlProcess, running_howl
+from tests.integration.test_incident_commands import ask
 from tests.servers.openai import Behaviour, FakeOpenAI
 from tests.servers.telegram import serve_asgi, wait_for
 
@@ -223,3 +225,53 @@ async def test_garbage_from_the_model_gives_a_degraded_package_that_asks_for_a_p
     assert all("default gave no valid answer" in t["error"] for t in run["turns"])
     assert package["status"] == "degraded" and package["requires_human_approval"]
     assert "abstained" in package["why_human"]
+
+
+async def test_debate_command_runs_a_fresh_debate_answered_by_a_second_card(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    fake = FakeOpenAI(script=by_role)
+    async with a_model(fake) as model_url:
+        settings = settings_for(telegram, tmp_path, model_url)
+        async with running_howl(tmp_path, **settings) as howl:
+            await post_alert(howl)
+            await wait_for(lambda: decision_cards(telegram), what="the first decision card")
+            answer = await ask(telegram, ALICE, "/debate 1")
+            assert answer.startswith("🧠 Debating #1 WorkerQueueStuck afresh (run ")
+            assert "The decision package will answer the incident's card." in answer
+            first, second = await wait_for(
+                lambda: decision_cards(telegram) if len(decision_cards(telegram)) == 2 else None,
+                what="the second decision card",
+            )
+            card = incident_card(telegram)
+            assert card is not None and first.reply_to == second.reply_to == card.message_id
+            assert await ask(telegram, ALICE, "/debate 99") == "No incident #99."
+            assert (await ask(telegram, ALICE, "/debate")).startswith("Usage: /debate <id>")
+            triggers = runs_of(howl)
+    assert triggers[0][0] == "opened" and triggers[1][0].startswith("debate:")
+    assert len(triggers) == 2 and len(fake.requests) == 10
+
+
+def runs_of(howl: HowlProcess) -> list[tuple[str, str]]:
+    path = howl.env["HOWL_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT trigger, state FROM runs ORDER BY id").fetchall()
+
+
+async def test_shadow_mode_debates_and_records_but_posts_nothing(
+    tmp_path: Path, telegram: TelegramWorld
+) -> None:
+    fake = FakeOpenAI(script=by_role)
+    async with a_model(fake) as model_url:
+        settings = settings_for(telegram, tmp_path, model_url, HOWL_SHADOW="1")
+        async with running_howl(tmp_path, **settings) as howl:
+            await post_alert(howl)
+            await wait_for(lambda: "debate_decided" in howl.logs(), what="the debate to end")
+            package = (await api(howl, "/api/incidents/1"))["decision"]
+            run = await api(howl, f"/api/runs/{package['run_id']}")
+            await asyncio.sleep(1.0)  # what would have been posted has had time to go out
+            posted = telegram.emulator.bot_messages(ONCALL)
+    assert posted == [], "nothing is posted in shadow mode"
+    assert package["recommended_action"] == CALL and package["approval"]["state"] == "waiting"
+    assert len(run["turns"]) == 5 and run["state"] == "waiting_approval"
+    assert "decision_not_posted" in howl.logs() and "shadow mode" in howl.logs()
