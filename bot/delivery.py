@@ -62,6 +62,9 @@ BULK_HEADROOM = 3
 ANNOUNCE_WITHIN_S = 45.0
 #: while a storm lasts, own cards leave this many announcement slots for its digests
 DIGEST_RESERVE = 3
+#: slots a decision card leaves free: a storm's decisions never take the slot a new
+#: incident's announcement (its card or a digest) or a person's reply needs
+DECISION_HEADROOM = ANNOUNCE_HEADROOM + DIGEST_RESERVE + 1
 #: a chat that folded nothing for this long is calm again: folded cards may unfold
 STORM_CALM_S = 20.0
 #: how often a chat with folded cards is checked for room to give them their own message
@@ -86,14 +89,19 @@ def headroom(priority: int) -> int:
     """Slots of a chat's window a delivery must leave free for more urgent traffic.
 
     A person's reply may use every slot, an announcement (a new card, a digest)
-    all but two, an edit or bulk message all but three: `/status` in a storm
-    answers at once, and edits never take the slot a new incident needs.
+    all but two, an edit or bulk message all but three, a decision card all but
+    six: `/status` in a storm answers at once, and neither edits nor a storm's
+    fifty decisions take the slot a new incident needs.
 
     >>> headroom(Priority.REPLY), headroom(Priority.CARD_NEW), headroom(Priority.CARD_UPDATE)
     (0, 2, 3)
+    >>> headroom(Priority.DECISION)
+    6
     """
     if priority <= Priority.REPLY:
         return 0
+    if priority == Priority.DECISION:
+        return DECISION_HEADROOM
     return ANNOUNCE_HEADROOM if Priority.announces(priority) else BULK_HEADROOM
 
 
