@@ -83,6 +83,8 @@ class DebateRuntime:
     announce: DecisionCards
     clock: Clock
     workers: list[RunWorker]
+    #: the card publisher's poke: the incident card shows the run's last stage
+    on_card_change: Callable[[Iterable[int]], None] = lambda _ids: None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -119,6 +121,9 @@ class DebateRuntime:
 
     async def _answer_timed_out(self, decision: Reaping) -> None:
         run = decision.run
+        # reaped, the run has no holder; the incident card stops saying "diagnosing…"
+        if await self.runs.set_stage(run.model_copy(update={"lease_owner": None}), "timeout"):
+            self.on_card_change([run.incident_id])
         package = await self.decisions.for_run(run.id)
         if package is None:
             package = await self.decisions.save(
@@ -160,4 +165,5 @@ def build_runtime(
         announce=announce,
         clock=clock,
         workers=pool,
+        on_card_change=on_card_change,
     )

@@ -19,6 +19,9 @@ def render_start(*, mode: str) -> Rendered:
         "the on-call group, kept up to date as the incident changes.",
         "Act on them with the card's buttons or /ack, /silence and /resolve; "
         "/incidents lists what is open.",
+        "Each new incident is debated: a diagnosis, an action from your registry if one fits, "
+        "its risk and why a person must look, posted as a reply to its card; "
+        "/debate asks again.",
         "",
         "/help lists every command; /status shows how Howl is doing.",
     ]
