@@ -57,7 +57,7 @@ def test_every_setting_is_read_now() -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, HOWL_AUTOPILOT="low", HOWL_LOG_FORMAT="json", HOWL_APPROVER_IDS="5"
     )
-    assert NOT_USED_YET == frozenset()
+    assert frozenset() == NOT_USED_YET
     assert settings.not_used_yet() == {}
     assert Settings(_env_file=None).not_used_yet() == {}  # type: ignore[call-arg]
 

@@ -532,9 +532,7 @@ def test_a_card_that_cannot_be_rendered_keeps_its_buttons_and_state(
         raise ValueError("a text nobody foresaw")
 
     monkeypatch.setattr("bot.render.decision.render_decision", broken)
-    card = decision_card(
-        package(), incident(), chat_id=-100, buttons=CODEC, approval_id=REQUEST
-    )
+    card = decision_card(package(), incident(), chat_id=-100, buttons=CODEC, approval_id=REQUEST)
     text = parse_html(card.content.text)
     assert text.splitlines() == [
         "⚖️ Decision · #12",
