@@ -37,6 +37,7 @@ async def wait_for_async(
         await asyncio.sleep(0.05)
     return found
 
+
 T = TypeVar("T")
 
 ACTIONS = """
