@@ -117,6 +117,10 @@ class Setup:
             **extra,
         )
 
+    def pwned(self) -> bool:
+        """Whether a shell ever ran the sneaky argument's `touch`."""
+        return Path("/tmp/pwned").exists()
+
     def executions(self) -> list[list[str]]:
         if not self.argv_file.exists():
             return []
@@ -195,7 +199,8 @@ async def test_an_approver_approves_and_the_card_follows_the_action_to_its_end(
     setup = Setup(tmp_path, telegram)
     fake = model(answers(NOTE, "medium", human=True))
     async with serve_asgi(fake.app()) as url:
-        async with running_howl(tmp_path, **setup.settings(f"{url}/v1")) as howl:
+        settings = setup.settings(f"{url}/v1")
+        async with running_howl(tmp_path, **settings) as howl:
             await post_alert(howl)
             card = await card_saying(telegram, "Waiting for an approver")
             shown = buttons(card)
@@ -231,7 +236,7 @@ async def test_an_approver_approves_and_the_card_follows_the_action_to_its_end(
             assert execution["stdout"] == "step 1 done\nall done for --note"
             # the value reached argv as one literal element: no shell ever read it
             assert setup.executions() == [["--note", SNEAKY]]
-            assert not Path("/tmp/pwned").exists()
+            assert not setup.pwned()
 
             # a second press, even the same person's: a notice, nothing runs again
             after = state_of(howl)
@@ -302,7 +307,8 @@ async def test_a_rejection_asks_why_and_keeps_the_rejecters_answer(
     setup = Setup(tmp_path, telegram)
     fake = model(answers(RESTART, "medium", human=True))
     async with serve_asgi(fake.app()) as url:
-        async with running_howl(tmp_path, **setup.settings(f"{url}/v1")) as howl:
+        settings = setup.settings(f"{url}/v1")
+        async with running_howl(tmp_path, **settings) as howl:
             await post_alert(howl)
             card = await card_saying(telegram, "Waiting for an approver")
             answer = await press(telegram, ALICE, card, buttons(card)["Reject"])
@@ -370,7 +376,7 @@ async def test_a_request_nobody_answers_expires_and_its_card_says_so(
             assert late == "This request was already expired; nothing changed."
             assert state_of(howl) == before and setup.executions() == []
             trail = await get(howl, "/api/audit", run=run["id"])
-            assert [(e["action"], e["actor"]) for e in trail][0] == (
+            assert next((e["action"], e["actor"]) for e in trail) == (
                 "approval.expired",
                 "approval-expiry",
             )
