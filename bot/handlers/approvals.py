@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from telegram import ForceReply, Message, Update
+from telegram import ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, filters
@@ -87,7 +87,11 @@ async def _ask_reason(update: Update, context: Context, request: ApprovalRequest
             text,
             parse_mode=ParseMode.HTML,
             reply_markup=ForceReply(selective=True, input_field_placeholder="Reason (optional)"),
-            reply_to_message_id=card.message_id if isinstance(card, Message) else None,
+            reply_parameters=(
+                ReplyParameters(message_id=card.message_id, allow_sending_without_reply=True)
+                if isinstance(card, Message)
+                else None
+            ),
         )
     except TelegramError as exc:  # the rejection stands; only the question is lost
         log.warning("reason_prompt_failed", error=str(exc))
