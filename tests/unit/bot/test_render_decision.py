@@ -18,6 +18,8 @@ from core.debate.models import (
     ApprovalState,
     DebateStatus,
     DecisionPackage,
+    Execution,
+    ExecutionState,
     ReviewSummary,
     Role,
     Vote,
@@ -573,3 +575,74 @@ def test_every_known_stage_has_a_line() -> None:
 def test_an_unknown_stage_is_shown_escaped() -> None:
     html = render_progress("<b>new</b> & stage\n2", 5.0)
     assert parse_html(html) == "⚙️ <b>new</b> & stage 2… 5 s"
+
+
+# --- execution ---------------------------------------------------------------------------
+
+APPROVED = Approval(state=ApprovalState.APPROVED, by=("Alice",), at=DECIDED)
+
+
+@pytest.mark.parametrize(
+    ("execution", "lines"),
+    [
+        (
+            Execution(state=ExecutionState.RUNNING, started_at=DECIDED),
+            ["⚙️ Running restart_deployment since 2026-03-02 09:12 UTC…"],
+        ),
+        (
+            Execution(
+                state=ExecutionState.SUCCEEDED,
+                started_at=DECIDED,
+                exit_code=0,
+                duration_s=2.04,
+                stdout="\n".join(f"line {i}" for i in range(1, 31)),
+            ),
+            [
+                "✅ Ran restart_deployment: exit 0 in 2.0 s.",
+                *(f"line {i}" for i in range(23, 31)),
+            ],
+        ),
+        (
+            Execution(
+                state=ExecutionState.FAILED,
+                started_at=DECIDED,
+                exit_code=3,
+                duration_s=0.5,
+                reason="exited with status 3",
+                stderr="<pod> api-1 not found",
+            ),
+            [
+                "❌ Failed restart_deployment: exited with status 3 (exit 3, 0.5 s).",
+                "The incident stays open.",
+                "<pod> api-1 not found",
+            ],
+        ),
+        (
+            Execution(
+                state=ExecutionState.TIMED_OUT,
+                started_at=DECIDED,
+                duration_s=10.0,
+                reason="killed after 10s",
+            ),
+            [
+                "❌ Timed out restart_deployment: killed after 10s (no exit status, 10.0 s).",
+                "The incident stays open.",
+            ],
+        ),
+    ],
+)
+def test_the_card_follows_the_action_to_its_result(execution: Execution, lines: list[str]) -> None:
+    rendered, text = render(package(approval=APPROVED, execution=execution))
+    shown = text.splitlines()
+    at = shown.index("✅ Approved by Alice at 2026-03-02 09:12 UTC")
+    assert shown[at + 1 : -1] == lines
+    assert rendered.keyboard is None, "nothing to press once decided"
+
+
+def test_a_rejected_card_shows_the_reason() -> None:
+    rejected = Approval(state=ApprovalState.REJECTED, by=("Bob",), at=DECIDED, reason="not <now>")
+    _, text = render(package(approval=rejected))
+    assert text.splitlines()[-3:-1] == [
+        "❌ Rejected by Bob at 2026-03-02 09:12 UTC: nothing ran.",
+        "Reason: not <now>",
+    ]
