@@ -60,6 +60,7 @@ from core.errors import ConfigError
 from core.llm.router import build_router
 from core.ports import SystemClock
 from core.redact import Redactor
+from core.run_worker import worker_owner
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import (
@@ -168,6 +169,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         ),
         redactor=redactor,
         post=cards_of_decisions,
+        owner=worker_owner("executor"),
     )
     debates.append(
         build_runtime(

@@ -78,6 +78,10 @@ BUSY = "Several people pressed at once; please press again."
 WRITE_TRIES = 5
 MAX_REASON = 500
 SWEEP_BATCH = 100
+#: an executing run's lease outlasts its action's timeout by this much
+EXECUTION_MARGIN_S = 60.0
+#: what the card says of an action whose process died while it ran
+OUTCOME_UNKNOWN = "Howl stopped while it ran; its outcome is unknown, check by hand"
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,9 @@ class ApprovalFlow:
         settings: FlowSettings,
         redactor: Redactor,
         post: PostCard,
+        owner: str = "approval-flow",
     ) -> None:
+        self._owner = owner
         self._approvals = approvals
         self._runs = runs
         self._decisions = decisions
@@ -136,6 +142,11 @@ class ApprovalFlow:
         run = await self._runs.get(package.run_id)
         # a run that is over (timed out by the reaper) has nothing left to approve
         live = run is not None and run.state not in TERMINAL
+        running = (
+            package.execution is not None and package.execution.state is ExecutionState.RUNNING
+        )
+        if running and not live and package.execution is not None:
+            package = await self._outcome_unknown(package, package.execution)
         if request is None and live and self._wants_request(package):
             if self._settings.shadow:
                 await self._audit_shadow(package)
@@ -209,6 +220,20 @@ class ApprovalFlow:
             arguments=dict(action.arguments),
             shadow=True,
         )
+
+    async def _outcome_unknown(
+        self, package: DecisionPackage, execution: Execution
+    ) -> DecisionPackage:
+        """A run timed out while its action ran (its process died): the card must not say
+        "running" for ever."""
+        ended = execution.model_copy(
+            update={
+                "state": ExecutionState.FAILED,
+                "finished_at": self._clock.now(),
+                "reason": OUTCOME_UNKNOWN,
+            }
+        )
+        return await self._decisions.set_execution(package.run_id, ended) or package
 
     # --- the run reached waiting_approval ------------------------------------------------
 
@@ -328,8 +353,17 @@ class ApprovalFlow:
         ):
             return
         by = ", ".join(d.name for d in request.approvers)
+        spec = self._registry.get(request.action.tool)
+        # held for the action's timeout and a margin: if this process dies mid-action the
+        # reaper times the run out (never retried, so the action cannot run twice)
+        hold = timedelta(seconds=(spec.timeout_s if spec else 0) + EXECUTION_MARGIN_S)
         try:
-            run = await self._runs.advance(run, RunEvent.EXECUTE, reason=f"approved by {by}")
+            run = await self._runs.advance(
+                run,
+                RunEvent.EXECUTE,
+                reason=f"approved by {by}",
+                lease=(self._owner, hold),
+            )
         except (StaleRun, IllegalTransition):
             return  # another caller started it
         started = self._clock.now()

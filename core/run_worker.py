@@ -46,7 +46,7 @@ REAP_BATCH = 100
 ENDINGS = frozenset({RunEvent.COMPLETE, RunEvent.AWAIT_APPROVAL})
 
 
-def worker_owner(index: int) -> str:
+def worker_owner(index: int | str) -> str:
     """The lease holder name of this process's worker number `index`: host:pid:index."""
     return f"{socket.gethostname()}:{os.getpid()}:{index}"
 

@@ -34,6 +34,7 @@ from core.llm.schemas import RiskLevel
 from core.llm.types import ToolCall
 from core.policy import Autopilot
 from core.redact import Redactor
+from core.run_worker import reap_expired
 from core.runs import Run, RunEvent, RunState
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
@@ -86,7 +87,13 @@ class World:
     clock: FakeClock = field(default_factory=FakeClock)
     posted: list[tuple[DecisionPackage, ApprovalRequest | None]] = field(default_factory=list)
 
-    def flow(self, *, autopilot: Autopilot = "off", shadow: bool = False) -> ApprovalFlow:
+    def flow(
+        self,
+        *,
+        autopilot: Autopilot = "off",
+        shadow: bool = False,
+        executor: Executor | None = None,
+    ) -> ApprovalFlow:
         sessions = session_factory(self.engine)
         registry = ActionRegistry.from_config({"actions": actions(self.argv_file)})
         redactor = Redactor()
@@ -99,7 +106,7 @@ class World:
             runs=self.runs,
             decisions=self.decisions,
             registry=registry,
-            executor=Executor(registry, SubprocessRunner(), redactor=redactor),
+            executor=executor or Executor(registry, SubprocessRunner(), redactor=redactor),
             audit=self.audit,
             clock=self.clock,
             settings=FlowSettings(
@@ -510,3 +517,44 @@ async def test_shadow_mode_opens_nothing_runs_nothing_and_audits_what_would_have
     ]
     assert entries[1].detail["arguments"] == {"note": "queue depth 41"}
     assert all(offered is None for _, offered in world.posted)
+
+
+class Stuck(Executor):
+    """An executor whose action never returns (the process dies while it runs)."""
+
+    def __init__(self) -> None:
+        super().__init__(ActionRegistry(), SubprocessRunner(), redactor=Redactor())
+        self.started = asyncio.Event()
+
+    async def execute(self, name: str, arguments: Any, *, dry_run: bool = False) -> Any:
+        self.started.set()
+        await asyncio.Event().wait()
+
+
+async def test_an_action_whose_process_dies_is_timed_out_never_retried(world: World) -> None:
+    stuck = Stuck()
+    flow = world.flow(executor=stuck)
+    run, request = await announced(world, flow)
+    assert request is not None
+    await flow.press(request.id, "approve", user_id=ALICE, name="Alice")
+    task = asyncio.create_task(flow.execute(run.id))
+    await stuck.started.wait()
+    executing = await world.runs.get(run.id)
+    assert executing is not None and executing.state is RunState.EXECUTING
+    assert executing.lease_owner == "approval-flow" and executing.lease_expires_at is not None
+    task.cancel()  # the process dies
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    world.clock.advance(timedelta(seconds=10 + 61))  # the action's timeout and the margin
+    [reaped] = await reap_expired(world.runs, world.clock)
+    assert reaped.event is RunEvent.TIME_OUT and "cannot run twice" in reaped.reason
+    package = await world.decisions.for_run(run.id)
+    assert package is not None
+    await flow.announce(package)  # what the reaper's answer does
+    shown = world.posted[-1][0].execution
+    assert shown is not None and shown.state is ExecutionState.FAILED
+    assert shown.reason.startswith("Howl stopped while it ran")
+    await flow.sweep()
+    await flow.execute(run.id)
+    assert await final_state(world, run.id) is RunState.TIMED_OUT
