@@ -134,6 +134,21 @@ async def sweep_approvals(context: Any) -> None:
         log.info("approvals_expired", count=expired)
 
 
+class _ReplyToReasonQuestion(filters.MessageFilter):
+    """A reply to a bot's message that asks for a reason: nothing else matches, so the
+    handler never stands in the way of another handler of its group."""
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        sender = replied.from_user if replied is not None else None
+        return (
+            replied is not None
+            and sender is not None
+            and sender.is_bot
+            and (replied.text or "").startswith(REASON_PROMPT)
+        )
+
+
 #: before the chat handlers (group 1), after the update guards (groups -2, -1)
 GROUP = 0
 
@@ -141,7 +156,10 @@ GROUP = 0
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         MessageHandler(
-            filters.UpdateType.MESSAGE & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            filters.UpdateType.MESSAGE
+            & filters.TEXT
+            & ~filters.COMMAND
+            & _ReplyToReasonQuestion(name="reply_to_reason_question"),
             reason_replied,
         ),
         group=GROUP,
