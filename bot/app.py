@@ -25,6 +25,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from bot.context import SERVICES_KEY
 from bot.debates import DebateRuntime, DecisionCards, build_runtime
 from bot.delivery import DeliveryWorker
+from bot.handlers import approvals as approval_handlers
 from bot.handlers import callbacks, chat, commands
 from bot.handlers import debate as debate_handlers
 from bot.handlers import incidents as incident_handlers
@@ -41,7 +42,7 @@ from bot.playground.server import create_emulator_app
 from bot.render.incident import SilenceLink, card_key, incident_card
 from bot.render.renotify import render_renotify
 from bot.services import Services
-from core.actions import ActionRegistry
+from core.actions import ActionRegistry, Executor, SubprocessRunner
 from core.alerting.alertmanager import AlertmanagerSilences
 from core.alerting.grouping import Grouping
 from core.alerting.intake_queue import IntakeQueue
@@ -51,6 +52,7 @@ from core.alerting.renotify import Renotifier, RenotifyPolicy
 from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
+from core.approval_flow import ApprovalFlow, FlowSettings
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.debate.evidence import EvidenceBuilder, NoKnowledge
 from core.debate.prometheus import PrometheusMetrics
@@ -58,9 +60,12 @@ from core.errors import ConfigError
 from core.llm.router import build_router
 from core.ports import SystemClock
 from core.redact import Redactor
+from core.run_worker import worker_owner
 from storage.db import create_engine, describe_db_error, dispose, session_factory
 from storage.migrate import upgrade
 from storage.repositories import (
+    SqlApprovalStore,
+    SqlAuditLog,
     SqlDecisionStore,
     SqlIncidentHistory,
     SqlIncidentStore,
@@ -142,8 +147,29 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         clock,
         Redactor(settings.secret_values()),
     )
-    announce = DecisionCards(
+    cards_of_decisions = DecisionCards(
         incidents, outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow
+    )
+    registry = ActionRegistry.from_config(config)
+    redactor = Redactor(settings.secret_values())
+    audit = SqlAuditLog(sessions)
+    approvals = ApprovalFlow(
+        approvals=SqlApprovalStore(sessions),
+        runs=runs,
+        decisions=decisions,
+        registry=registry,
+        executor=Executor(registry, SubprocessRunner(), redactor=redactor),
+        audit=audit,
+        clock=clock,
+        settings=FlowSettings(
+            approvers=settings.effective_approver_ids(),
+            ttl=timedelta(seconds=settings.approval_ttl_s),
+            autopilot=settings.autopilot,
+            shadow=settings.shadow,
+        ),
+        redactor=redactor,
+        post=cards_of_decisions,
+        owner=worker_owner("executor"),
     )
     debates.append(
         build_runtime(
@@ -152,11 +178,13 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
             decisions=decisions,
             evidence=evidence,
             completer=llm,
-            tools=ActionRegistry.from_config(config).tools(),
+            tools=registry.tools(),
             clock=clock,
             ceiling_s=settings.debate_timeout_s,
-            announce=announce,
+            announce=approvals.announce,
             on_card_change=cards.poke,
+            on_settled=approvals.settled,
+            autopilot=settings.autopilot,
         )
     )
     policy = RenotifyPolicy.from_config(config)
@@ -190,6 +218,8 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         turns=turns,
         decisions=decisions,
         debates=debates[0],
+        approvals=approvals,
+        audit=audit,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -238,6 +268,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     # --- capability handlers (each issue registers its own here) ---
     incident_handlers.register(application)
     callbacks.register(application)
+    approval_handlers.register(application)
     run_handlers.register(application)
     debate_handlers.register(application)
     application.add_error_handler(on_error)
@@ -247,6 +278,12 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     )
     application.job_queue.run_repeating(
         run_handlers.reap_runs, interval=run_handlers.REAP_EVERY, name="reap-runs"
+    )
+    application.job_queue.run_repeating(
+        approval_handlers.sweep_approvals,
+        interval=approval_handlers.sweep_every(services.settings.approval_ttl_s),
+        first=timedelta(seconds=1),
+        name="approval-expiry",
     )
     application.job_queue.run_repeating(
         run_handlers.catch_up_debates,

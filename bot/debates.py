@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -20,17 +20,19 @@ from bot.keyboards import CallbackCodec
 from bot.render.decision import decision_card
 from bot.render.incident import card_key
 from core.alerting.service import IncidentService
+from core.approvals import ApprovalRequest
 from core.debate.agents import Agents
 from core.debate.models import DecisionPackage
 from core.debate.orchestrator import Debate
 from core.debate.ports import DecisionStore, TurnLog
 from core.debate.scheduler import DebateScheduler
-from core.debate.work import DebateWork, Evidence, abandoned_package
+from core.debate.work import Announce, DebateWork, Evidence, abandoned_package
 from core.llm.completion import Completer
 from core.llm.types import ToolSpec
+from core.policy import Autopilot
 from core.ports import CardSink, Clock
 from core.run_worker import RunWorker, reap_expired, recover_orphans, worker_owner
-from core.runs import Reaping, RunEvent, RunStore
+from core.runs import Reaping, Run, RunEvent, RunStore
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +59,10 @@ class DecisionCards:
         self._chat_id = chat_id
         self._shadow = shadow
 
-    async def __call__(self, package: DecisionPackage) -> None:
+    async def __call__(
+        self, package: DecisionPackage, request: ApprovalRequest | None = None
+    ) -> None:
+        """Put the package's card (an edit when it was posted before: same key)."""
         if self._shadow or self._chat_id is None:
             log.info(
                 "decision_not_posted",
@@ -69,7 +74,13 @@ class DecisionCards:
         if view is None:
             log.warning("decision_incident_gone", incident_id=package.incident_id)
             return
-        card = decision_card(package, view.incident, chat_id=self._chat_id, buttons=self._buttons)
+        card = decision_card(
+            package,
+            view.incident,
+            chat_id=self._chat_id,
+            buttons=self._buttons,
+            approval_id=request.id if request is not None else None,
+        )
         await self._cards.put_card(
             card.model_copy(update={"reply_to_card": card_key(package.incident_id)})
         )
@@ -80,7 +91,7 @@ class DebateRuntime:
     runs: RunStore
     decisions: DecisionStore
     scheduler: DebateScheduler
-    announce: DecisionCards
+    announce: Announce
     clock: Clock
     workers: list[RunWorker]
     #: the card publisher's poke: the incident card shows the run's last stage
@@ -145,14 +156,29 @@ def build_runtime(
     tools: Sequence[ToolSpec],
     clock: Clock,
     ceiling_s: float,
-    announce: DecisionCards,
+    announce: Announce,
     on_card_change: Callable[[Iterable[int]], None],
+    on_settled: Callable[[Run], Awaitable[None]] | None = None,
+    autopilot: Autopilot = "off",
     workers: int = WORKERS,
 ) -> DebateRuntime:
-    """The debate stack: agents over the router, the orchestrator, the work, the workers."""
-    debate = Debate(Agents(completer, tools, clock), turns, tools, clock, ceiling_s=ceiling_s)
+    """The debate stack: agents over the router, the orchestrator, the work, the workers.
+
+    `announce` posts a package (the approval flow's, which opens its request first);
+    `on_settled` hears each run as its worker left it (the flow acts on waiting_approval).
+    """
+    debate = Debate(
+        Agents(completer, tools, clock),
+        turns,
+        tools,
+        clock,
+        ceiling_s=ceiling_s,
+        autopilot=autopilot,
+    )
     work = DebateWork(evidence, debate, decisions, runs, announce, on_card_change=on_card_change)
-    pool = [RunWorker(runs, work, owner=worker_owner(i)) for i in range(workers)]
+    pool = [
+        RunWorker(runs, work, owner=worker_owner(i), on_settled=on_settled) for i in range(workers)
+    ]
 
     def wake() -> None:
         for worker in pool:

@@ -12,8 +12,9 @@ anything longer, so no button can be built that Telegram would reject.
 
 Scopes, each with its builder and its parser below:
 - `i` incident-card buttons: `i:<incident id>:<action>:<status seen>:<mac>`;
-- `a` decision-card approvals: `a:<y|n>:<run id>:<mac>`, the run id as the
-  22-character unpadded base64url of its 16 bytes (49 bytes in all).
+- `a` decision-card approvals: `a:<y|n>:<approval id>:<mac>`, the approval
+  request's single-use id (a fresh UUID, not the run's) as the 22-character
+  unpadded base64url of its 16 bytes (49 bytes in all).
 Runbook reviews and drift reports add their own scope and parser over the
 same codec; the data names what is acted on (a short id) and the key vouches
 that Howl offered it. Single use and expiry belong to what the id names (an
@@ -213,20 +214,20 @@ def uuid_of(token: str) -> UUID:
     True
     """
     if len(token) != UUID_CHARS:
-        raise InvalidCallback("approval button: bad run id")
+        raise InvalidCallback("approval button: bad id")
     try:
         raw = base64.b64decode(token + "==", altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidCallback("approval button: bad run id") from exc
+        raise InvalidCallback("approval button: bad id") from exc
     # 22 characters carry 132 bits: the 4 spare ones must be zero, so one id has one spelling
     if len(raw) != 16 or short_uuid(UUID(bytes=raw)) != token:
-        raise InvalidCallback("approval button: bad run id")
+        raise InvalidCallback("approval button: bad id")
     return UUID(bytes=raw)
 
 
-def approval_keyboard(codec: CallbackCodec, run_id: UUID) -> Keyboard:
-    """Approve / Reject for the run's waiting action, one row."""
-    token = short_uuid(run_id)
+def approval_keyboard(codec: CallbackCodec, approval_id: UUID) -> Keyboard:
+    """Approve / Reject for an approval request's waiting action, one row."""
+    token = short_uuid(approval_id)
     return (
         tuple(
             Button(text=label, callback_data=codec.encode(APPROVAL_SCOPE, verb, token))
@@ -236,7 +237,7 @@ def approval_keyboard(codec: CallbackCodec, run_id: UUID) -> Keyboard:
 
 
 def parse_approval(codec: CallbackCodec, data: str | None) -> tuple[Verdict, UUID]:
-    """(approve or reject, run id) of a signed `a` button; InvalidCallback for anything else.
+    """(approve or reject, approval id) of a signed `a` button; InvalidCallback otherwise.
 
     That the press may still count (approver, single use, expiry) is the approval's
     business, not the button's.
@@ -244,6 +245,11 @@ def parse_approval(codec: CallbackCodec, data: str | None) -> tuple[Verdict, UUI
     scope, fields = codec.decode(data)
     if scope != APPROVAL_SCOPE:
         raise InvalidCallback("not an approval button")
+    return approval_press(fields)
+
+
+def approval_press(fields: tuple[str, ...]) -> tuple[Verdict, UUID]:
+    """The fields of a signed `a` button, read back; InvalidCallback if they make no sense."""
     if len(fields) != 2:
         raise InvalidCallback("approval button: wrong field count")
     verb, token = fields

@@ -16,11 +16,12 @@ from core.alerting.intake_queue import IntakeQueue
 from core.alerting.publisher import CardPublisher
 from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
+from core.approval_flow import ApprovalFlow
 from core.config import Settings
 from core.debate.ports import DecisionStore, TurnLog
 from core.debate.prometheus import PrometheusMetrics
 from core.llm.router import Router
-from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
+from core.ports import AuditLog, Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 from core.runs import RunStore
 
 
@@ -62,6 +63,10 @@ class Services:
     decisions: DecisionStore
     #: debate workers, their scheduler and the decision cards (see bot/debates.py)
     debates: DebateRuntime
+    #: approval requests, presses, expiry, execution and their audit (core/approval_flow.py)
+    approvals: ApprovalFlow
+    #: the append-only audit log (GET /api/audit)
+    audit: AuditLog
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

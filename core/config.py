@@ -20,13 +20,7 @@ IntList = Annotated[list[int], NoDecode]
 
 #: settings that are accepted and validated but read by nothing yet (the work that
 #: reads each removes it from here; README and .env.example say the same)
-NOT_USED_YET = frozenset(
-    {
-        "HOWL_APPROVER_IDS",
-        "HOWL_APPROVAL_TTL_S",
-        "HOWL_AUTOPILOT",
-    }
-)
+NOT_USED_YET: frozenset[str] = frozenset()
 
 
 class Settings(BaseSettings):

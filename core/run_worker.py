@@ -46,7 +46,7 @@ REAP_BATCH = 100
 ENDINGS = frozenset({RunEvent.COMPLETE, RunEvent.AWAIT_APPROVAL})
 
 
-def worker_owner(index: int) -> str:
+def worker_owner(index: int | str) -> str:
     """The lease holder name of this process's worker number `index`: host:pid:index."""
     return f"{socket.gethostname()}:{os.getpid()}:{index}"
 
@@ -91,8 +91,11 @@ class RunWorker:
         lease_for: timedelta = LEASE_FOR,
         heartbeat_every: timedelta = HEARTBEAT_EVERY,
         sleep: Sleep = asyncio.sleep,
+        on_settled: Callable[[Run], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
+        #: told each run as the work left it (e.g. waiting_approval: the approval flow acts)
+        self._on_settled = on_settled
         self._work = work
         self.owner = owner
         self._lease_for = lease_for
@@ -133,6 +136,11 @@ class RunWorker:
                 log.warning("run_lease_lost", attempt=run.attempts)
                 return run
             log.info("run_finished", state=run.state.value, reason=run.reason)
+            if self._on_settled is not None:
+                try:
+                    await self._on_settled(run)
+                except Exception:  # the run's own state is recorded; its follow-up is logged
+                    log.exception("run_settled_hook_failed")
             return run
 
     async def _work_with_heartbeat(self, run: Run) -> tuple[RunEvent, str | None]:

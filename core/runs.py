@@ -256,8 +256,18 @@ class RunStore(Protocol):
         """Extend the lease; False when `run.lease_owner` no longer holds it."""
         ...
 
-    async def advance(self, run: Run, event: RunEvent, *, reason: str | None = None) -> Run:
-        """Apply `event` to the run as read; StaleRun when it changed since."""
+    async def advance(
+        self,
+        run: Run,
+        event: RunEvent,
+        *,
+        reason: str | None = None,
+        lease: tuple[str, timedelta] | None = None,
+    ) -> Run:
+        """Apply `event` to the run as read; StaleRun when it changed since.
+
+        `lease` (holder, for how long) gives the moved run a lease, so the reaper times it
+        out if its holder dies (an action started from waiting_approval)."""
         ...
 
     async def expired(self, *, limit: int) -> list[Run]:

@@ -280,3 +280,19 @@ class DecisionRow(Base):
     incident_id: Mapped[int] = mapped_column(BigInteger)
     package: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class ApprovalRow(Base):
+    """A run's approval request: its JSON, plus the columns the conditional writes and the
+    expiry job select on."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_state_expires_at", "state", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("runs.id"), unique=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]
+    request: Mapped[dict[str, Any]]

@@ -16,8 +16,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Context, services_of
+from bot.handlers.approvals import approval_pressed
 from bot.handlers.incidents import actor_of, done_line
-from bot.keyboards import INCIDENT_SCOPE, InvalidCallback, incident_press
+from bot.keyboards import APPROVAL_SCOPE, INCIDENT_SCOPE, InvalidCallback, incident_press
 from core.alerting.models import Actor
 from core.errors import HowlError
 
@@ -40,7 +41,7 @@ async def _incident_pressed(
 
 
 #: scope of the signed data -> what a press on it does; returns the one-line answer
-PRESSES = {INCIDENT_SCOPE: _incident_pressed}
+PRESSES = {INCIDENT_SCOPE: _incident_pressed, APPROVAL_SCOPE: approval_pressed}
 
 
 async def pressed(update: Update, context: Context) -> None:

@@ -558,6 +558,9 @@ def _checked_markup(params: JSON) -> JSON | None:
     markup = _json_param(params, "reply_markup", None)
     if markup is None:
         return None
+    if isinstance(markup, dict) and markup.get("force_reply") is True:
+        # the client shows a reply box; the message itself carries no markup
+        return None
     rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
     if not isinstance(rows, list):
         raise bad_request("can't parse reply keyboard markup JSON object")

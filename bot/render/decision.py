@@ -6,9 +6,10 @@ proposed action's arguments are shown as they would run (`literal`: quoted and
 spelled out, so a value can neither pose as another argument nor hide a
 character); the approval state is always shown, whatever had to be cut above
 it; Approve /
-Reject appear only while an action waits for a person, and a decided card
-names who decided and when. The incident card's progress line while the debate
-runs is `bot.render.progress`.
+Reject appear only while an action waits for a person (carrying its approval
+request's id), and a decided card names who decided and when, then what the
+action did (running; exit status, duration and the last lines of output).
+The incident card's progress line while the debate runs is `bot.render.progress`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.keyboards import CallbackCodec, approval_keyboard
 from bot.render.html import (
     MAX_MESSAGE_CHARS,
     code,
+    esc,
     fit_lines,
     literal,
     spelled_out,
@@ -35,13 +37,14 @@ from core.debate.models import (
     ApprovalState,
     DebateStatus,
     DecisionPackage,
+    ExecutionState,
     ReviewSummary,
     Role,
     Vote,
 )
 from core.llm.schemas import RiskLevel
 from core.llm.types import ToolCall
-from core.messages import Card, Priority, Rendered
+from core.messages import Card, Keyboard, Priority, Rendered
 
 log = structlog.get_logger(__name__)
 
@@ -229,12 +232,58 @@ def approval_lines(package: DecisionPackage, budget: _Budget) -> list[str]:
     if state is ApprovalState.APPROVED:
         return [f"✅ <b>Approved</b>{by}{at}"]
     if state is ApprovalState.REJECTED:
-        return [f"❌ <b>Rejected</b>{by}{at}"]
+        lines = [f"❌ <b>Rejected</b>{by}{at}: nothing ran."]
+        if approval.reason:
+            lines.append(f"Reason: {_clip(approval.reason, budget.why_human)}")
+        return lines
     if state is ApprovalState.EXPIRED:
         return [f"⌛ <b>Expired</b>{at}: nobody approved in time, so nothing ran."]
     if package.recommended_action is not None:
         return ["🤖 <b>No approval needed</b>: policy lets this action run without asking."]
     return ["ℹ️ Nothing to approve: no action proposed."]
+
+
+#: the last lines of an action's output the card shows (the JSON view keeps more)
+OUTPUT_LINES = 8
+OUTPUT_CHARS = 600
+
+
+def _tail_of(text: str) -> str:
+    lines = text.rstrip("\n").splitlines()[-OUTPUT_LINES:]
+    kept = "\n".join(lines)
+    return kept if len(kept) <= OUTPUT_CHARS else "…" + kept[-OUTPUT_CHARS:]
+
+
+def execution_lines(package: DecisionPackage, scale: float = 1.0) -> list[str]:
+    """What the approved action is doing, or did: status, exit code, duration, last output."""
+    run = package.execution
+    if run is None:
+        return []
+    tool = code(_flat(package.recommended_action.tool)[:64]) if package.recommended_action else ""
+    if run.state is ExecutionState.RUNNING:
+        return [f"⚙️ <b>Running</b> {tool} since {clock(run.started_at)}…"]
+    took = f"{run.duration_s:.1f} s" if run.duration_s is not None else "?"
+    exit_code = f"exit {run.exit_code}" if run.exit_code is not None else "no exit status"
+    if run.state is ExecutionState.SUCCEEDED:
+        lines = [f"✅ <b>Ran</b> {tool}: {exit_code} in {took}."]
+    else:
+        what = EXECUTION_FAILURE[run.state]
+        reason = f": {_clip(run.reason, 200)}" if run.reason else ""
+        lines = [
+            f"❌ <b>{what}</b> {tool}{reason} ({exit_code}, {took}).",
+            "The incident stays open.",
+        ]
+    output = "\n".join(part for part in (run.stdout, run.stderr) if part.strip())
+    if output and scale >= 0.5:
+        lines.append(f"<pre>{esc(_tail_of(output))}</pre>")
+    return lines
+
+
+EXECUTION_FAILURE = {
+    ExecutionState.FAILED: "Failed",
+    ExecutionState.TIMED_OUT: "Timed out",
+    ExecutionState.REFUSED: "Refused before running",
+}
 
 
 def _head(package: DecisionPackage, incident: Incident, budget: _Budget) -> list[str]:
@@ -276,10 +325,13 @@ def _body(package: DecisionPackage, budget: _Budget) -> list[str]:
     return lines
 
 
-def _tail(package: DecisionPackage, incident: Incident, budget: _Budget) -> list[str]:
+def _tail(
+    package: DecisionPackage, incident: Incident, budget: _Budget, scale: float = 1.0
+) -> list[str]:
     return [
         "",
         *approval_lines(package, budget),
+        *execution_lines(package, scale),
         f"<i>Run {code(package.run_id)} · /incident {incident.id}</i>",
     ]
 
@@ -290,18 +342,32 @@ def _same_incident(package: DecisionPackage, incident: Incident) -> None:
         raise ValueError(f"package of #{package.incident_id} rendered for #{incident.id}")
 
 
+def _keyboard(
+    package: DecisionPackage, buttons: CallbackCodec, approval_id: UUID | None
+) -> Keyboard | None:
+    """Approve / Reject while the action waits and its request is open; none otherwise."""
+    if not package.waits_for_approval or approval_id is None:
+        return None
+    return approval_keyboard(buttons, approval_id)
+
+
 def render_decision(
-    package: DecisionPackage, incident: Incident, *, buttons: CallbackCodec
+    package: DecisionPackage,
+    incident: Incident,
+    *,
+    buttons: CallbackCodec,
+    approval_id: UUID | None = None,
 ) -> Rendered:
-    """The decision card: the whole package, cut to fit, with Approve / Reject while it waits."""
+    """The decision card: the whole package, cut to fit, with Approve / Reject while it waits
+    (the buttons carry the approval request's id, `approval_id`)."""
     _same_incident(package, incident)
-    keyboard = approval_keyboard(buttons, package.run_id) if package.waits_for_approval else None
+    keyboard = _keyboard(package, buttons, approval_id)
     for scale in SCALES:
         budget = _Budget().at(scale)
         head, body, tail = (
             _head(package, incident, budget),
             _body(package, budget),
-            _tail(package, incident, budget),
+            _tail(package, incident, budget, scale),
         )
         text = "\n".join([*head, *body, *tail])
         if visible_length(text) <= MAX_MESSAGE_CHARS:
@@ -322,7 +388,12 @@ def decision_digest_line(package: DecisionPackage, incident: Incident) -> str:
 
 
 def decision_card(
-    package: DecisionPackage, incident: Incident, *, chat_id: int, buttons: CallbackCodec
+    package: DecisionPackage,
+    incident: Incident,
+    *,
+    chat_id: int,
+    buttons: CallbackCodec,
+    approval_id: UUID | None = None,
 ) -> Card:
     """The card to queue; the outbox sends it the first time and edits it after.
 
@@ -331,13 +402,11 @@ def decision_card(
     """
     _same_incident(package, incident)  # a bug, not a text to work around: never a fallback
     try:
-        content = render_decision(package, incident, buttons=buttons)
+        content = render_decision(package, incident, buttons=buttons, approval_id=approval_id)
     except Exception:
         # the package reached us, so the team must see it even if one of its texts broke us
         log.exception("decision_render_failed", run_id=str(package.run_id))
-        keyboard = (
-            approval_keyboard(buttons, package.run_id) if package.waits_for_approval else None
-        )
+        keyboard = _keyboard(package, buttons, approval_id)
         hint = f"<i>Details could not be shown; see /incident {incident.id}.</i>"
         lines = [f"⚖️ <b>Decision · #{incident.id}</b>", hint, *approval_lines(package, _Budget())]
         content = Rendered(text="\n".join(lines), keyboard=keyboard)

@@ -214,6 +214,34 @@ class Approval(BaseModel):
     #: who decided (display names), in order
     by: tuple[str, ...] = ()
     at: datetime | None = None
+    #: a rejecter's reason, given in reply to the bot's question (optional)
+    reason: str | None = None
+
+
+class ExecutionState(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    #: never started: the registry refused the call (unknown action, an argument off pattern)
+    REFUSED = "refused"
+
+
+class Execution(BaseModel):
+    """What became of the approved action: shown on the card, kept in the package."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: ExecutionState
+    started_at: datetime
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    duration_s: float | None = None
+    #: what failed, in words ("exited with status 3", "killed after 10s"); empty on success
+    reason: str = ""
+    #: the last lines of stdout and stderr, redacted and trimmed
+    stdout: str = ""
+    stderr: str = ""
 
 
 class ReviewSummary(BaseModel):
@@ -248,6 +276,8 @@ class DecisionPackage(BaseModel):
     degraded_roles: tuple[Role, ...] = ()
     approval: Approval
     created_at: datetime
+    #: the approved action's run and result; None until it starts (added field, contract-safe)
+    execution: Execution | None = None
 
     @property
     def waits_for_approval(self) -> bool:

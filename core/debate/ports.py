@@ -9,7 +9,10 @@ from uuid import UUID
 from core.alerting.models import Incident, IncidentView
 from core.debate.models import (
     AgentTurn,
+    Approval,
+    ApprovalState,
     DecisionPackage,
+    Execution,
     KnowledgeNote,
     MetricQuery,
     PastIncident,
@@ -37,6 +40,16 @@ class DecisionStore(Protocol):
     async def for_run(self, run_id: UUID) -> DecisionPackage | None: ...
 
     async def latest_for_incident(self, incident_id: int) -> DecisionPackage | None: ...
+
+    async def update_approval(
+        self, run_id: UUID, approval: Approval, *, only_from: ApprovalState | None = None
+    ) -> DecisionPackage | None:
+        """The package with `approval` written in (only while it is `only_from`, if given)."""
+        ...
+
+    async def set_execution(self, run_id: UUID, execution: Execution) -> DecisionPackage | None:
+        """The package with the action's execution (running, then its result) written in."""
+        ...
 
 
 class IncidentHistory(Protocol):

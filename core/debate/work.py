@@ -5,8 +5,11 @@ What a crash cannot do here:
   exists only posts it again (the card has the run's key, so the chat shows
   one decision card however often it is posted);
 - store two packages for one run: `DecisionStore.save` keeps the first.
-The run ends `waiting_approval` when the package proposes an action a person
-must approve, `completed` otherwise.
+The run ends `waiting_approval` whenever the package proposes an action (one
+waiting for a person, or one policy lets run unasked): the approval flow
+(core/approval_flow.py) takes it from there, so every action runs on one path.
+It ends `completed` when there is no action, or its approval was already
+refused (a re-claimed run whose request was rejected or expired).
 """
 
 from __future__ import annotations
@@ -71,8 +74,11 @@ def abandoned_package(run: Run, reason: str, now: datetime) -> DecisionPackage:
 
 
 def ending(package: DecisionPackage) -> RunEvent:
-    """How a run ends once its package exists."""
-    return RunEvent.AWAIT_APPROVAL if package.waits_for_approval else RunEvent.COMPLETE
+    """How a run ends once its package exists: waiting for its action's approval flow, or done."""
+    refused = package.approval.state in (ApprovalState.REJECTED, ApprovalState.EXPIRED)
+    if package.recommended_action is None or refused or package.execution is not None:
+        return RunEvent.COMPLETE
+    return RunEvent.AWAIT_APPROVAL
 
 
 class DebateWork:

@@ -1,5 +1,6 @@
 """Repositories: rows <-> core models, each implementing a port of core.ports."""
 
+from storage.repositories.approvals import SqlApprovalStore
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.debate import SqlDecisionStore, SqlTurnLog
 from storage.repositories.history import SqlIncidentHistory
@@ -10,6 +11,7 @@ from storage.repositories.signing_keys import SqlSigningKeys
 from storage.repositories.updates import SqlUpdateLedger
 
 __all__ = [
+    "SqlApprovalStore",
     "SqlAuditLog",
     "SqlDecisionStore",
     "SqlIncidentHistory",

@@ -23,7 +23,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.debate.models import AgentTurn, Approval, ApprovalState, DecisionPackage, Role, Vote
+from core.debate.models import (
+    AgentTurn,
+    Approval,
+    ApprovalState,
+    DecisionPackage,
+    Execution,
+    Role,
+    Vote,
+)
 from core.errors import NotFoundError
 from storage.db import read_session
 from storage.tables import DebateTurnRow, DecisionRow
@@ -157,6 +165,22 @@ class SqlDecisionStore:
             if only_from is not None and stored.approval.state is not only_from:
                 return stored
             changed = stored.model_copy(update={"approval": approval})
+            await session.execute(
+                update(DecisionRow)
+                .where(DecisionRow.run_id == str(run_id))
+                .values(package=changed.model_dump(mode="json"))
+            )
+        return changed
+
+    async def set_execution(self, run_id: UUID, execution: Execution) -> DecisionPackage | None:
+        """The run's package with `execution` written into it; None when the run has none."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(DecisionRow).where(DecisionRow.run_id == str(run_id)).with_for_update()
+            )
+            if row is None:
+                return None
+            changed = _package(row).model_copy(update={"execution": execution})
             await session.execute(
                 update(DecisionRow)
                 .where(DecisionRow.run_id == str(run_id))

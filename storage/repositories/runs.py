@@ -228,9 +228,22 @@ class SqlRunStore:
             )
         return _rowcount(result) == 1
 
-    async def advance(self, run: Run, event: RunEvent, *, reason: str | None = None) -> Run:
+    async def advance(
+        self,
+        run: Run,
+        event: RunEvent,
+        *,
+        reason: str | None = None,
+        lease: tuple[str, timedelta] | None = None,
+    ) -> Run:
+        now = self._clock.now()
+        extra = (
+            {"lease_owner": lease[0], "lease_expires_at": now + lease[1]}
+            if lease is not None
+            else None
+        )
         async with self._sessions.begin() as session:
-            moved = await self._apply(session, run, event, now=self._clock.now(), reason=reason)
+            moved = await self._apply(session, run, event, now=now, reason=reason, extra=extra)
         if moved is None:
             raise StaleRun(f"Run {run.id} changed since it was read.")
         return moved

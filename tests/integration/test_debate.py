@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +25,20 @@ from tests.integration.howl_process import HowlProcess, running_howl
 from tests.integration.test_incident_commands import ask
 from tests.servers.openai import Behaviour, FakeOpenAI
 from tests.servers.telegram import serve_asgi, wait_for
+
+
+async def wait_for_async(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, what: str = ""
+) -> T:
+    """Poll an async `probe` until it returns something; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while (found := await probe()) is None:
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+    return found
+
+
+T = TypeVar("T")
 
 ACTIONS = """
 [[actions]]
@@ -151,8 +165,10 @@ async def test_an_alert_ends_in_a_decision_card_with_buttons_answering_its_card(
             labels = [b["text"] for row in rows for b in row]
             assert any("Approve" in t for t in labels) and any("Reject" in t for t in labels)
             codec = CallbackCodec(buttons_key(howl))
-            verdict, run_id = parse_approval(codec, rows[0][0]["callback_data"])
+            verdict, approval_id = parse_approval(codec, rows[0][0]["callback_data"])
             assert verdict == "approve"
+            run_id = (await api(howl, "/api/incidents/1"))["decision"]["run_id"]
+            assert str(approval_id) != run_id, "the buttons carry the approval's id, not the run's"
 
             run = await api(howl, f"/api/runs/{run_id}")
             assert run["state"] == "waiting_approval" and run["incident_id"] == 1
@@ -165,7 +181,8 @@ async def test_an_alert_ends_in_a_decision_card_with_buttons_answering_its_card(
             package = run["decision"]
             assert package["recommended_action"] == CALL
             assert package["status"] == "completed" and package["requires_human_approval"]
-            assert package["approval"] == {"state": "waiting", "by": [], "at": None}
+            assert package["approval"] == {"state": "waiting", "by": [], "at": None, "reason": None}
+            assert package["execution"] is None
             assert "restart_deployment is destructive" in package["why_human"]
             assert (await api(howl, "/api/incidents/1"))["decision"] == package
             # the incident card says the decision is out, and nothing ran
@@ -268,10 +285,23 @@ async def test_shadow_mode_debates_and_records_but_posts_nothing(
             await post_alert(howl)
             await wait_for(lambda: "debate_decided" in howl.logs(), what="the debate to end")
             package = (await api(howl, "/api/incidents/1"))["decision"]
-            run = await api(howl, f"/api/runs/{package['run_id']}")
+            path = f"/api/runs/{package['run_id']}"
+
+            async def completed() -> dict[str, Any] | None:
+                run = await api(howl, path)
+                return run if run["state"] == "completed" else None
+
+            run = await wait_for_async(completed, what="the shadow run to complete")
+            async with httpx.AsyncClient(base_url=howl.http) as http:
+                trail = (await http.get("/api/audit", params={"run": run["id"]})).json()
             await asyncio.sleep(1.0)  # what would have been posted has had time to go out
             posted = telegram.emulator.bot_messages(ONCALL)
     assert posted == [], "nothing is posted in shadow mode"
     assert package["recommended_action"] == CALL and package["approval"]["state"] == "waiting"
-    assert len(run["turns"]) == 5 and run["state"] == "waiting_approval"
+    assert len(run["turns"]) == 5 and run["reason"] == "shadow mode: nothing executed"
+    # the audit log says what would have happened: an approval asked for, in shadow
+    [requested] = trail
+    assert requested["action"] == "approval.requested" and requested["detail"]["shadow"] is True
+    assert requested["detail"]["action"] == "restart_deployment"
+    assert requested["detail"]["trace_id"] == run["traceparent"].split("-")[1]
     assert "decision_not_posted" in howl.logs() and "shadow mode" in howl.logs()

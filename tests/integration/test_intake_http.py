@@ -486,7 +486,7 @@ async def test_an_incident_shows_its_latest_decision(
     await services.decisions.save(newest)
     shown = (await http.get("/api/incidents/1")).json()["decision"]
     assert (shown["run_id"], shown["summary"]) == (str(later.id), "second")
-    assert shown["approval"] == {"state": "waiting", "by": [], "at": None}
+    assert shown["approval"] == {"state": "waiting", "by": [], "at": None, "reason": None}
 
 
 async def test_openapi_describes_intake_and_read_views(http: httpx.AsyncClient) -> None:

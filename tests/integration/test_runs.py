@@ -102,7 +102,7 @@ async def test_get_run_shows_its_turns_in_order_and_its_decision(services: Servi
     assert (decision["risk_level"], decision["status"], decision["confidence"]) == (
         "low", "degraded", 0.72
     )  # fmt: skip
-    assert decision["approval"] == {"state": "waiting", "by": [], "at": None}
+    assert decision["approval"] == {"state": "waiting", "by": [], "at": None, "reason": None}
 
 
 #: the decision package's field names CONTRACT.md calls stable

@@ -305,10 +305,10 @@ def test_another_scopes_signed_data_is_not_an_approval() -> None:
         (("y", short_uuid(RUN), "x"), "wrong field count"),
         (("approve", short_uuid(RUN)), "unknown verb"),
         (("Y", short_uuid(RUN)), "unknown verb"),
-        (("y", short_uuid(RUN)[:21]), "bad run id"),
-        (("y", short_uuid(RUN) + "A"), "bad run id"),
-        (("y", RUN.hex[:22]), "bad run id"),  # 22 hex digits are not its base64url
-        (("y", "AAAAAAAAAAAAAAAAAAAAAB"), "bad run id"),  # spare bits set: a second spelling
+        (("y", short_uuid(RUN)[:21]), "bad id"),
+        (("y", short_uuid(RUN) + "A"), "bad id"),
+        (("y", RUN.hex[:22]), "bad id"),  # 22 hex digits are not its base64url
+        (("y", "AAAAAAAAAAAAAAAAAAAAAB"), "bad id"),  # spare bits set: a second spelling
     ],
 )
 def test_signed_approval_fields_no_card_could_carry_are_rejected(

@@ -18,6 +18,8 @@ from core.debate.models import (
     ApprovalState,
     DebateStatus,
     DecisionPackage,
+    Execution,
+    ExecutionState,
     ReviewSummary,
     Role,
     Vote,
@@ -30,6 +32,7 @@ CODEC = CallbackCodec(bytes(range(32)))
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DECIDED = datetime(2026, 3, 2, 9, 12, tzinfo=UTC)
 RUN = UUID("019b76da-7c4e-7a31-9f2b-3c5d8e1f0a42")
+REQUEST = UUID("6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f")
 RESTART = ToolCall(tool="restart_deployment", arguments={"name": "api", "namespace": "prod"})
 WAITING = Approval(state=ApprovalState.WAITING)
 
@@ -74,7 +77,7 @@ def package(**fields: object) -> DecisionPackage:
 
 def render(pkg: DecisionPackage, inc: Incident | None = None) -> tuple[Rendered, str]:
     """(the card, the plain text Telegram shows); raises if Telegram would refuse the HTML."""
-    rendered = render_decision(pkg, inc or incident(), buttons=CODEC)
+    rendered = render_decision(pkg, inc or incident(), buttons=CODEC, approval_id=REQUEST)
     return rendered, parse_html(rendered.text)
 
 
@@ -107,12 +110,15 @@ def test_a_waiting_decision_says_everything_and_offers_approve_and_reject() -> N
         f"Run {RUN} · /incident 12"
     )
     assert "<code>restart_deployment(name=api, namespace=prod)</code>" in rendered.text
-    assert rendered.keyboard == approval_keyboard(CODEC, RUN)
+    # the buttons carry the approval request's single-use id, not the run's
+    assert rendered.keyboard == approval_keyboard(CODEC, REQUEST)
     [row] = rendered.keyboard
     assert [parse_approval(CODEC, b.callback_data) for b in row] == [
-        ("approve", RUN),
-        ("reject", RUN),
+        ("approve", REQUEST),
+        ("reject", REQUEST),
     ]
+    # no request open (not yet, or shadow mode): no buttons, whatever the package says
+    assert render_decision(package(), incident(), buttons=CODEC).keyboard is None
 
 
 # --- status ---------------------------------------------------------------------------
@@ -313,7 +319,7 @@ def test_a_package_of_another_incident_is_refused() -> None:
         ),
         (
             Approval(state=ApprovalState.REJECTED, by=("Bob",), at=DECIDED),
-            "❌ Rejected by Bob at 2026-03-02 09:12 UTC",
+            "❌ Rejected by Bob at 2026-03-02 09:12 UTC: nothing ran.",
         ),
         (
             Approval(state=ApprovalState.EXPIRED, at=DECIDED),
@@ -351,13 +357,13 @@ def test_critical_risk_asks_for_two_approvers_and_counts_the_first() -> None:
         "Critical risk: two different approvers must approve.",
         "Approved so far by Alice; one more approver is needed.",
     ]
-    assert rendered.keyboard == approval_keyboard(CODEC, RUN)
+    assert rendered.keyboard == approval_keyboard(CODEC, REQUEST)
 
 
 @pytest.mark.parametrize("state", list(ApprovalState))
 def test_buttons_only_while_an_action_waits(state: ApprovalState) -> None:
     rendered, _ = render(package(approval=Approval(state=state)))
-    expected = approval_keyboard(CODEC, RUN) if state is ApprovalState.WAITING else None
+    expected = approval_keyboard(CODEC, REQUEST) if state is ApprovalState.WAITING else None
     assert rendered.keyboard == expected
 
 
@@ -528,14 +534,14 @@ def test_a_card_that_cannot_be_rendered_keeps_its_buttons_and_state(
         raise ValueError("a text nobody foresaw")
 
     monkeypatch.setattr("bot.render.decision.render_decision", broken)
-    card = decision_card(package(), incident(), chat_id=-100, buttons=CODEC)
+    card = decision_card(package(), incident(), chat_id=-100, buttons=CODEC, approval_id=REQUEST)
     text = parse_html(card.content.text)
     assert text.splitlines() == [
         "⚖️ Decision · #12",
         "Details could not be shown; see /incident 12.",
         "✋ Waiting for an approver: nothing runs until someone presses Approve.",
     ]
-    assert card.content.keyboard == approval_keyboard(CODEC, RUN)
+    assert card.content.keyboard == approval_keyboard(CODEC, REQUEST)
 
 
 # --- progress --------------------------------------------------------------------------------
@@ -569,3 +575,74 @@ def test_every_known_stage_has_a_line() -> None:
 def test_an_unknown_stage_is_shown_escaped() -> None:
     html = render_progress("<b>new</b> & stage\n2", 5.0)
     assert parse_html(html) == "⚙️ <b>new</b> & stage 2… 5 s"
+
+
+# --- execution ---------------------------------------------------------------------------
+
+APPROVED = Approval(state=ApprovalState.APPROVED, by=("Alice",), at=DECIDED)
+
+
+@pytest.mark.parametrize(
+    ("execution", "lines"),
+    [
+        (
+            Execution(state=ExecutionState.RUNNING, started_at=DECIDED),
+            ["⚙️ Running restart_deployment since 2026-03-02 09:12 UTC…"],
+        ),
+        (
+            Execution(
+                state=ExecutionState.SUCCEEDED,
+                started_at=DECIDED,
+                exit_code=0,
+                duration_s=2.04,
+                stdout="\n".join(f"line {i}" for i in range(1, 31)),
+            ),
+            [
+                "✅ Ran restart_deployment: exit 0 in 2.0 s.",
+                *(f"line {i}" for i in range(23, 31)),
+            ],
+        ),
+        (
+            Execution(
+                state=ExecutionState.FAILED,
+                started_at=DECIDED,
+                exit_code=3,
+                duration_s=0.5,
+                reason="exited with status 3",
+                stderr="<pod> api-1 not found",
+            ),
+            [
+                "❌ Failed restart_deployment: exited with status 3 (exit 3, 0.5 s).",
+                "The incident stays open.",
+                "<pod> api-1 not found",
+            ],
+        ),
+        (
+            Execution(
+                state=ExecutionState.TIMED_OUT,
+                started_at=DECIDED,
+                duration_s=10.0,
+                reason="killed after 10s",
+            ),
+            [
+                "❌ Timed out restart_deployment: killed after 10s (no exit status, 10.0 s).",
+                "The incident stays open.",
+            ],
+        ),
+    ],
+)
+def test_the_card_follows_the_action_to_its_result(execution: Execution, lines: list[str]) -> None:
+    rendered, text = render(package(approval=APPROVED, execution=execution))
+    shown = text.splitlines()
+    at = shown.index("✅ Approved by Alice at 2026-03-02 09:12 UTC")
+    assert shown[at + 1 : -1] == lines
+    assert rendered.keyboard is None, "nothing to press once decided"
+
+
+def test_a_rejected_card_shows_the_reason() -> None:
+    rejected = Approval(state=ApprovalState.REJECTED, by=("Bob",), at=DECIDED, reason="not <now>")
+    _, text = render(package(approval=rejected))
+    assert text.splitlines()[-3:-1] == [
+        "❌ Rejected by Bob at 2026-03-02 09:12 UTC: nothing ran.",
+        "Reason: not <now>",
+    ]
