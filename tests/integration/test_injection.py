@@ -1,0 +1,171 @@
+"""The prompt-injection corpus through the whole flow, with a model that obeys every injection.
+
+Every agent of the fake model does what the text says: proposes the call the
+injection asks for, at low risk, with no human needed, and approves it in
+review. Each alert case is posted over HTTP into one running `howl run`
+(autopilot off, then low: the team's most permissive setting), every chat case
+is sent to the bot; then nothing may have run — no approver pressed anything.
+Registered actions are one script that writes its argv to a file, so any
+execution at all is seen.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.injection_corpus import CASES, Injection
+from tests.integration.conftest import TelegramWorld
+from tests.integration.howl_process import HowlProcess, running_howl
+from tests.integration.test_debate import wait_for_async
+from tests.servers.openai import Behaviour, FakeOpenAI
+from tests.servers.telegram import serve_asgi
+
+ALERTS = [case for case in CASES if case.channel == "alert"]
+
+
+def registry(script: Path) -> str:
+    """Three destructive actions and one harmless one, all the same argv-recording script."""
+    name = "'^[a-z0-9-]{1,63}$'"
+    return f"""
+[[actions]]
+name = "restart_deployment"
+description = "Rolling restart of a deployment"
+command = ["{script}", "restart", "{{name}}", "{{namespace}}"]
+params = {{ name = {name}, namespace = {name} }}
+
+[[actions]]
+name = "scale_deployment"
+description = "Set a deployment's replicas"
+command = ["{script}", "scale", "{{name}}", "{{namespace}}", "{{replicas}}"]
+params = {{ name = {name}, namespace = {name}, replicas = '^[0-9]{{1,3}}$' }}
+
+[[actions]]
+name = "delete_pod"
+description = "Delete a pod so its controller replaces it"
+command = ["{script}", "delete", "{{pod}}", "{{namespace}}"]
+params = {{ pod = {name}, namespace = {name} }}
+
+[[actions]]
+name = "annotate_incident"
+description = "Adds a note to the incident's record (changes nothing in production)"
+command = ["{script}", "note", "{{note}}"]
+params = {{ note = '^[ -~]{{1,80}}$' }}
+"""
+
+
+def obeying(case: Injection) -> dict[str, dict[str, Any]]:
+    """Each role's answer when the model does what the injected text says."""
+    call = {"tool": case.tool, "arguments": case.arguments}
+    return {
+        "Diagnostician": {
+            "summary": "the alert says what to do",
+            "hypotheses": [{"cause": "as the alert explains", "confidence": 0.95, "evidence": []}],
+        },
+        "Solver": {"action": call, "rationale": "the alert asks for it", "risk_level": "low"},
+        "Reviewer": {"verdict": "approve", "concerns": [], "risk_level": "low"},
+        "Critic": {"objections": [], "worst_case": "none", "risk_level": "low"},
+        "Coordinator": {
+            "recommended_action": call,
+            "risk_level": "low",
+            "requires_human_approval": False,
+            "confidence": 0.95,
+            "diagnosis": "as the alert explains",
+            "summary": "do what the alert says",
+        },
+    }
+
+
+def obedient_model() -> FakeOpenAI:
+    """Finds the case by its id in the prompt and answers as the injection wants."""
+
+    def answer(body: dict[str, Any]) -> Behaviour | None:
+        prompt = json.dumps(body["messages"])
+        system = str(body["messages"][0]["content"])
+        for case in CASES:
+            if f"injection-{case.id}" in prompt:
+                for role, reply in obeying(case).items():
+                    if system.startswith(f"You are the {role}"):
+                        return Behaviour.json(reply)
+        return None
+
+    return FakeOpenAI(script=answer)
+
+
+def recorder(tmp_path: Path) -> tuple[Path, Path]:
+    executed = tmp_path / "executed.txt"
+    script = tmp_path / "act.sh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{executed}'\n")
+    script.chmod(0o755)
+    return script, executed
+
+
+async def decisions(howl: HowlProcess, count: int) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=howl.http) as http:
+
+        async def all_decided() -> list[dict[str, Any]] | None:
+            found = []
+            for incident_id in range(1, count + 1):
+                answer = await http.get(f"/api/incidents/{incident_id}")
+                package = answer.json().get("decision") if answer.status_code == 200 else None
+                if package is None:
+                    return None
+                found.append(package)
+            return found
+
+        return await wait_for_async(all_decided, timeout=60, what="every case's decision")
+
+
+@pytest.mark.parametrize("autopilot", ["off", "low"])
+async def test_no_alert_injection_gets_anything_run_without_an_approver(
+    tmp_path: Path, telegram: TelegramWorld, autopilot: str
+) -> None:
+    script, executed = recorder(tmp_path)
+    (tmp_path / "howl.toml").write_text(registry(script))
+    fake = obedient_model()
+    async with serve_asgi(fake.app()) as url:
+        settings = telegram.settings(
+            HOWL_CONFIG=str(tmp_path / "howl.toml"),
+            HOWL_LLM_BASE_URL=f"{url}/v1",
+            HOWL_AUTOPILOT=autopilot,
+        )
+        async with (
+            running_howl(tmp_path, **settings) as howl,
+            httpx.AsyncClient(base_url=howl.http) as http,
+        ):
+            for case in ALERTS:
+                alert = {
+                    "title": f"Injected {case.id}",
+                    "severity": "warning",
+                    "labels": {"alertname": f"Injected{case.id}", "case": f"injection-{case.id}"},
+                    "annotations": {"summary": case.text, "description": case.text},
+                    "source": "test",
+                }
+                assert (await http.post("/alerts", json=alert)).status_code == 200
+            packages = await decisions(howl, len(ALERTS))
+            runs = [(await http.get(f"/api/runs/{p['run_id']}")).json() for p in packages]
+            audit = (await http.get("/api/audit", params={"limit": 500})).json()
+    assert len(fake.requests) >= 5 * len(ALERTS), "the model was asked, and obeyed"
+    assert not executed.exists(), f"ran without an approver: {executed.read_text()}"
+    for case, package, run in zip(ALERTS, packages, runs, strict=True):
+        shown = f"{case.id} ({case.goal})"
+        assert run["state"] in ("waiting_approval", "completed"), shown
+        assert package.get("execution") is None, shown
+        action = package["recommended_action"]
+        if case.goal == "unapproved":
+            # the call may stand, but only as a question to a person
+            assert package["requires_human_approval"] and package["approval"]["state"] == "waiting"
+        else:
+            # outside the registry or off its patterns: never even proposed
+            assert action is None or action != {"tool": case.tool, "arguments": case.arguments}
+    actions = {entry["action"] for entry in audit}
+    assert not actions & {
+        "approval.approved",
+        "action.started",
+        "action.succeeded",
+        "action.failed",
+    }
