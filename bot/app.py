@@ -51,6 +51,7 @@ from core.alerting.renotify import Renotifier, RenotifyPolicy
 from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
+from core.chat.service import ChatService
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.debate.evidence import EvidenceBuilder, NoKnowledge
 from core.debate.prometheus import PrometheusMetrics
@@ -142,6 +143,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         clock,
         Redactor(settings.secret_values()),
     )
+    tools = ActionRegistry.from_config(config).tools()
     announce = DecisionCards(
         incidents, outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow
     )
@@ -152,12 +154,23 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
             decisions=decisions,
             evidence=evidence,
             completer=llm,
-            tools=ActionRegistry.from_config(config).tools(),
+            tools=tools,
             clock=clock,
             ceiling_s=settings.debate_timeout_s,
             announce=announce,
             on_card_change=cards.poke,
         )
+    )
+    chat = ChatService(
+        incidents,
+        llm,
+        runs,
+        decisions,
+        tools,
+        clock=clock,
+        # the chat's runs are worked by the debate workers (see core/chat/service.py)
+        wake=lambda: debates[0].wake(),
+        autopilot=settings.autopilot,
     )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (
@@ -190,6 +203,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         turns=turns,
         decisions=decisions,
         debates=debates[0],
+        chat=chat,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),

@@ -16,6 +16,7 @@ from core.alerting.intake_queue import IntakeQueue
 from core.alerting.publisher import CardPublisher
 from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
+from core.chat.service import ChatService
 from core.config import Settings
 from core.debate.ports import DecisionStore, TurnLog
 from core.debate.prometheus import PrometheusMetrics
@@ -62,6 +63,8 @@ class Services:
     decisions: DecisionStore
     #: debate workers, their scheduler and the decision cards (see bot/debates.py)
     debates: DebateRuntime
+    #: messages to the bot in words: questions answered, requests made decision cards
+    chat: ChatService
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set
