@@ -83,13 +83,14 @@ _ZH_QUESTION_MARKS = (
 #: 列出, 告訴我… are asks for information, never changes
 _ZH_INFORMATIONAL = ("列出", "告訴", "說明", "解釋", "查看", "看一下", "顯示", "給我看")
 
-_MENTION = re.compile(r"^(?:@\w+[\s,:：，]*)+")
+#: leading @mentions and incident references ("#12 restart it" is about #12, a request)
+_MENTION = re.compile(r"^(?:(?:@\w+|#\d+)[\s,:：，]*)+")
 _NAME = re.compile(r"^(?:hey\s+|hi\s+)?howl\b[\s,:：，]*", re.IGNORECASE)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def normalise(text: str) -> str:
-    """Lower case, one space between words, without the leading @mention or "howl,"."""
+    """Lower case, one space between words, without a leading @mention, #id or "howl,"."""
     text = " ".join(text.split()).lower()
     text = _MENTION.sub("", text)
     text = _NAME.sub("", text)

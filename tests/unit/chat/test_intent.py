@@ -40,6 +40,8 @@ REQUESTS = [
     "請把 checkout 回滾到上一版",
     "重新啟動 shop 的 checkout",
     "@howl_bot 請幫我重啟 prod 的 api",
+    "#12 restart it",
+    "#12: 請重啟",
 ]
 QUESTIONS = [
     "why did the restart fail?",
@@ -97,3 +99,4 @@ def test_the_table_covers_both_languages() -> None:
 def test_normalise_drops_the_mention_and_the_name() -> None:
     assert normalise("  @Howl_Bot   Restart  API ") == "restart api"
     assert normalise("Hey Howl: what's up?") == "what's up?"
+    assert normalise("@howl_bot #12, restart it") == "restart it"
