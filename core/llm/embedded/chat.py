@@ -69,6 +69,14 @@ _NAME_PARAMS = ("name", "deployment", "node", "cronjob", "certificate", "pod")
 _POINTERS = frozenset({"it", "this", "that", "them", "everything", "all", "一下", "它"})
 
 
+#: words too common to tie a question to an incident
+_COMMON = frozenset(
+    {"the", "and", "for", "are", "was", "what", "what's", "which", "any", "anything", "with",
+     "about", "there", "this", "that", "now", "open", "incident", "incidents", "going", "happening",
+     "right", "how", "why", "who", "can", "you", "please", "tell", "show", "list", "all"}
+)  # fmt: skip
+
+
 def _wanted_tools(question: str, tools: Sequence[ToolSpec], knowledge: Knowledge) -> list[ToolSpec]:
     for pattern, intent in _VERBS:
         if re.search(pattern, question):
@@ -167,19 +175,24 @@ def _grounded(question: str, incidents: list[Any]) -> list[str]:
         return ["目前沒有未解決的事件。" if chinese else "No open incidents right now."]
     text = question.lower()
     named = {int(n) for n in re.findall(r"#(\d{1,9})", text)}
-    words = set(re.findall(r"[a-z0-9][a-z0-9_.-]{2,}", text))
+    words = set(re.findall(r"[a-z0-9][a-z0-9_.-]{2,}", text)) - _COMMON
     if "嚴重" in text:
         words.add("critical")
 
-    def about(row: dict[str, Any]) -> bool:
+    def score(row: dict[str, Any]) -> int:
+        """How many of the question's words the incident answers to (named: all of them)."""
         if row.get("id") in named:
-            return True
+            return len(words) + 1
         labels = row.get("labels") or {}
-        values = {str(v).lower() for v in labels.values() if isinstance(labels, dict)}
+        values = {str(v).lower() for v in labels.values()} if isinstance(labels, dict) else set()
         mentioned = set(re.findall(r"[a-z0-9][a-z0-9_.-]{2,}", str(row.get("title", "")).lower()))
-        return bool(words & (values | mentioned | {str(row.get("severity", ""))}))
+        facts = {str(row.get("severity", "")), str(row.get("status", ""))}
+        return len(words & (values | mentioned | facts))
 
-    relevant = [r for r in rows if about(r)] or rows
+    # the incidents that answer to the most of the question's words; all when none does
+    scores = [score(row) for row in rows]
+    best = max(scores)
+    relevant = [row for row, n in zip(rows, scores, strict=True) if n == best] if best else rows
     head = (
         f"未解決的事件（{len(relevant)}／{len(rows)}）："
         if chinese

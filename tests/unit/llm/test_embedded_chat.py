@@ -120,3 +120,22 @@ def test_a_question_is_answered_from_the_incidents_it_is_about() -> None:
     ]
     assert ask("is anything on fire?", []) == "No open incidents right now."
     assert ask("現在有事嗎", []) == "目前沒有未解決的事件。"
+
+
+def test_common_words_tie_a_question_to_no_incident() -> None:
+    briefs = [*BRIEFS, IncidentBrief(id=3, title="Bob asked: restart the api", severity="info",
+                                     status="firing")]  # fmt: skip
+    assert ask("what are the incidents right now?", briefs).splitlines()[0] == (
+        "Open incidents: 3 of 3."
+    )
+    assert ask("which ones are acknowledged?", briefs).splitlines()[1:] == [
+        "#2 warning acknowledged — DiskFilling"
+    ]
+
+
+def test_the_incidents_answering_to_most_words_are_listed() -> None:
+    batch = IncidentBrief(id=4, title="JobFailed", severity="warning", status="firing",
+                          labels={"namespace": "batch"})  # fmt: skip
+    assert ask("what is firing in prod?", [*BRIEFS, batch]).splitlines()[1:] == [
+        "#1 critical firing — WorkerQueueStuck; latest decision: restart the api after approval"
+    ]
