@@ -51,6 +51,7 @@ _OBJECT = re.compile(
     r"|重新啟動|重啟|重開|回滾|回退|還原|擴容|擴充|擴展|刪除|刪掉|移除|殺掉|隔離|續期|重跑|重試"
     r"|重新執行)\s*(?:一下\s*)?(?:the\s+)?"
     r"(?:deployment\s+|deploy/|pod\s+|node\s+|job\s+|certificate\s+)?"
+    r"(?:(?:named|called)\s+)?"
     rf"(?P<name>{_VALUE})"
 )
 #: 把 api 重啟: the object before the verb
