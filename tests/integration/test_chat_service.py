@@ -95,6 +95,10 @@ async def test_a_named_incident_wins_and_questions_see_its_decision(services: Se
     assert isinstance(answer, Answered) and answer.open_incidents == 2
     assert answer.text.splitlines()[1].startswith(f"#{manual.id} warning firing — checkout is slow")
     assert "latest decision: Bob asked in chat" in answer.text
+    # "it" is the named incident's object, read off its alerts' labels
+    pointed = await services.chat.handle(f"#{first} restart it", asker=BOB, update_id=10)
+    assert isinstance(pointed, Proposed) and pointed.incident_id == first
+    assert pointed.call.arguments == {"name": "api", "namespace": "prod"}
 
 
 async def test_nothing_fits_and_nothing_is_made(services: Services) -> None:

@@ -27,8 +27,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.llm.embedded.answers import Case, checks, clip, describe
+from core.llm.embedded.incident import Incident
 from core.llm.embedded.knowledge import Knowledge
-from core.llm.embedded.registry import serving
+from core.llm.embedded.registry import calls_for, serving
 from core.llm.errors import ToolCallError
 from core.llm.schemas import ChatAnswer, ToolChoice
 from core.llm.toolcalls import validate_tool_call
@@ -118,10 +119,17 @@ def requested_choice(
     said = _said(text)
     problems: list[str] = []
     for spec in wanted:
+        # what the sentence leaves out ("restart it" about #12), the incident's labels fill
+        # the way the engine fills a debate's call (registry.fill), each value checked
+        from_labels = next(
+            (c.arguments for _, c in calls_for(intent, Incident(labels=dict(labels)), [spec],
+                                                knowledge)),
+            {},
+        )  # fmt: skip
         arguments: dict[str, str] = {}
         for param in spec.params:
             key = "name" if param.name in _NAME_PARAMS else param.name
-            value = said.get(key) or labels.get(param.name)
+            value = said.get(key) or labels.get(param.name) or from_labels.get(param.name)
             if value:
                 arguments[param.name] = value
         try:

@@ -75,6 +75,13 @@ def test_a_request_that_does_not_fit_says_why(text: str, why: str) -> None:
 def test_a_pointer_takes_the_named_incidents_labels() -> None:
     labels = {"name": "api", "namespace": "prod"}
     assert choose("restart it", labels).call == ToolCall(tool="restart_deployment", arguments=API)
+    alert = {"alertname": "WorkerQueueStuck", "deployment": "api", "namespace": "prod"}
+    assert choose("restart it", alert).call == ToolCall(tool="restart_deployment", arguments=API)
+    assert choose("重啟它", alert).call == ToolCall(tool="restart_deployment", arguments=API)
+    # what the sentence says wins over the labels
+    assert choose("restart web", alert).call == ToolCall(
+        tool="restart_deployment", arguments={"name": "web", "namespace": "prod"}
+    )
 
 
 async def test_the_tool_call_task_reads_the_persons_words() -> None:
