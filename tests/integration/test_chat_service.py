@@ -73,6 +73,7 @@ async def test_a_request_ends_waiting_for_approval_through_a_worker(services: Se
     worked = await services.debates.workers[0].run_once()
     assert worked is not None and str(worked.id) == reply.run_id
     assert worked.state is RunState.WAITING_APPROVAL and worked.attempts == 1
+    assert await services.turns.for_run(worked.id) == []  # no debate: the package was stored
     package = await services.decisions.for_run(worked.id)
     assert package is not None and package.waits_for_approval
     assert package.recommended_action is not None
