@@ -171,6 +171,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         # the chat's runs are worked by the debate workers (see core/chat/service.py)
         wake=lambda: debates[0].wake(),
         autopilot=settings.autopilot,
+        redact=Redactor(settings.secret_values()).redact,
     )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (

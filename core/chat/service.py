@@ -7,7 +7,9 @@ What cannot happen:
   its pattern) — by the router, and again here;
 - a question acting: only `classify` saying "request" reaches the tool call;
 - two cards for one message: the run is keyed (incident, "chat:<update_id>")
-  and `DecisionStore.save` keeps the first package of a run.
+  and `DecisionStore.save` keeps the first package of a run;
+- a secret typed in the chat reaching a model, a package, an incident or the
+  reply: the text is redacted (core/redact.py) before anything reads it.
 
 How a request's run ends `waiting_approval`, honestly: the run is made like
 every other (pending), its package is stored at once, and the debate workers
@@ -122,6 +124,7 @@ class ChatService:
         clock: Clock,
         wake: Callable[[], None],
         autopilot: Autopilot,
+        redact: Callable[[str], str] = lambda text: text,
     ) -> None:
         self._incidents = incidents
         self._completer = completer
@@ -131,9 +134,11 @@ class ChatService:
         self._clock = clock
         self._wake = wake
         self._autopilot = autopilot
+        self._redact = redact
 
     async def handle(self, text: str, *, asker: Actor, update_id: int) -> ChatReply:
         """The answer to one message: never raises for anything the person or the model said."""
+        text = self._redact(text)
         if classify(text) == "request":
             return await self.request(text, asker=asker, update_id=update_id)
         return await self.answer(text)

@@ -110,3 +110,15 @@ async def test_nothing_fits_and_nothing_is_made(services: Services) -> None:
     runs = await services.runs.for_incident(incident_id, limit=10)
     assert not any(r.trigger.startswith("chat:") for r in runs)
     assert len(await services.incidents.recent(open_only=True, limit=10)) == 1
+
+
+async def test_a_secret_typed_in_the_chat_is_stored_nowhere(services: Services) -> None:
+    await an_incident(services)
+    secret = "ghp_" + "a1" * 20
+    reply = await services.chat.handle(
+        f"restart the api in prod, token={secret}", asker=BOB, update_id=12
+    )
+    assert isinstance(reply, Proposed)
+    package = await services.decisions.latest_for_incident(reply.incident_id)
+    assert package is not None and secret not in package.model_dump_json()
+    assert "token=[REDACTED]" in package.summary
