@@ -44,13 +44,15 @@ _VERBS = (
     (r"\bcordon\b|隔離", "cordon"),
     (r"\brenew\b|續期", "renew_certificate"),
     (r"\bre-?run\b|\bretry\b|重跑|重試|重新執行", "rerun_job"),
+    (r"\bdiagnos\w*|\bcollect\b|收集|診斷", "diagnostics"),
 )
 #: a value as typed: up to a space, a Han character or sentence punctuation (never `;` or `|`)
 _VALUE = r"[^\s,，。！？!?、\u4e00-\u9fff]+"
 _OBJECT = re.compile(
     r"(?:roll ?back|undo|revert|restart|bounce|scale|delete|kill|cordon|renew|re-?run|retry"
     r"|重新啟動|重啟|重開|回滾|回退|還原|擴容|擴充|擴展|刪除|刪掉|移除|殺掉|隔離|續期|重跑|重試"
-    r"|重新執行)\s*(?:一下\s*)?(?:the\s+)?"
+    r"|重新執行|collect|收集|診斷|(?:run\s+)?diagnos\w*\s+(?:for|of|on))\s*(?:一下\s*)?(?:the\s+)?"
+    r"(?:(?:diagnostics|logs|診斷資料|日誌)\s+(?:(?:for|of|on|from)\s+)?(?:the\s+)?)?"
     r"(?:deployment\s+|deploy/|pod\s+|node\s+|job\s+|certificate\s+)?"
     r"(?:(?:named|called)\s+)?"
     rf"(?P<name>{_VALUE})"
@@ -137,7 +139,7 @@ def requested_choice(
         except ToolCallError:
             problems.append(_why_not(spec, arguments))
             continue
-        return ToolChoice(call=call, reason=f"the message asks to {intent.replace('_', ' ')}")
+        return ToolChoice(call=call, reason=f"the message asks for {intent.replace('_', ' ')}")
     return ToolChoice(call=None, reason="; ".join(problems))
 
 

@@ -41,6 +41,10 @@ REQUESTS = [
     "重新啟動 shop 的 checkout",
     "@howl_bot 請幫我重啟 prod 的 api",
     "#12 restart it",
+    "collect diagnostics for api in prod",
+    "run diagnostics on the api in prod",
+    "收集 prod 的 api 診斷資料",
+    "請幫我診斷 prod 的 api",
     "#12: 請重啟",
 ]
 QUESTIONS = [
@@ -78,6 +82,8 @@ QUESTIONS = [
     "告訴我 #3 的狀況",
     "重啟的原因是什麼",
     "@howl_bot 有哪些嚴重的事件？",
+    "診斷結果是什麼",
+    "收集了哪些資料？",
 ]
 
 

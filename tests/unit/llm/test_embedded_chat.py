@@ -72,6 +72,23 @@ def test_a_request_that_does_not_fit_says_why(text: str, why: str) -> None:
     assert choice.call is None and why in choice.reason
 
 
+DIAGNOSE = ToolSpec(
+    name="collect_diagnostics",
+    description="Read-only: describe the object, recent events and logs",
+    params=(ToolParam(name="name", pattern=NAME), ToolParam(name="namespace", pattern=NAME)),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["collect diagnostics for api in prod", "run diagnostics on the api in prod",
+     "收集 prod 的 api 診斷資料", "請幫我診斷 prod 的 api"],
+)  # fmt: skip
+def test_a_read_only_look_is_a_request_too(text: str) -> None:
+    choice = requested_choice(text, {}, [DIAGNOSE, RESTART], builtin_knowledge())
+    assert choice.call == ToolCall(tool="collect_diagnostics", arguments=API)
+
+
 def test_a_pointer_takes_the_named_incidents_labels() -> None:
     labels = {"name": "api", "namespace": "prod"}
     assert choose("restart it", labels).call == ToolCall(tool="restart_deployment", arguments=API)
