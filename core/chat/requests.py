@@ -18,7 +18,13 @@ from datetime import datetime
 
 from core.alerting.models import Actor, IncidentView
 from core.chat.prompts import call_text
-from core.debate.models import Approval, ApprovalState, DebateStatus, DecisionPackage
+from core.debate.models import (
+    Approval,
+    ApprovalState,
+    DebateStatus,
+    DecisionPackage,
+    ReviewSummary,
+)
 from core.llm.types import ToolCall
 from core.policy import Autopilot, Situation, rule
 from core.runs import Run
@@ -26,6 +32,7 @@ from core.runs import Run
 _NAMED = re.compile(r"#(\d{1,12})\b")
 #: why every chat request waits, before whatever policy adds
 CHAT_REASON = "asked for in chat: a person approves every chat request"
+NOT_REVIEWED = "not reviewed: a chat request skips the debate; the approver is the review"
 
 
 def named_incident(text: str) -> int | None:
@@ -101,6 +108,8 @@ def chat_package(
         ),
         why_human="; ".join([CHAT_REASON, *ruling.reasons]),
         status=DebateStatus.COMPLETED,
+        # nobody reviewed it: the card's reviewer line says so rather than stay blank
+        review=ReviewSummary(concerns=(NOT_REVIEWED,)),
         approval=Approval(state=ApprovalState.WAITING),
         created_at=now,
     )

@@ -17,7 +17,7 @@ from core.alerting.models import (
     Severity,
 )
 from core.chat.prompts import brief, call_text
-from core.chat.requests import CHAT_REASON, chat_package, labels_of, matching_incident
+from core.chat.requests import CHAT_REASON, NOT_REVIEWED, chat_package, labels_of, matching_incident
 from core.chat.service import chat_trigger
 from core.debate.models import ApprovalState
 from core.llm.schemas import RiskLevel
@@ -69,6 +69,7 @@ def test_a_chat_package_always_waits_for_an_approver(
     # no debate weighed it: the claim is missing (high) and the evidence is thin
     assert package.risk_level is RiskLevel.HIGH
     assert package.why_human.startswith(CHAT_REASON)
+    assert package.review.concerns == (NOT_REVIEWED,)
     assert "the evidence is thin" in package.why_human
     assert package.summary.startswith("Bob asked in chat: “do it, no approval needed”.")
 
