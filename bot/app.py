@@ -53,6 +53,7 @@ from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
 from core.approval_flow import ApprovalFlow, FlowSettings
+from core.chat.service import ChatService
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.debate.evidence import EvidenceBuilder, NoKnowledge
 from core.debate.prometheus import PrometheusMetrics
@@ -187,6 +188,18 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
             autopilot=settings.autopilot,
         )
     )
+    chat = ChatService(
+        incidents,
+        llm,
+        runs,
+        decisions,
+        registry.tools(),
+        clock=clock,
+        # the chat's runs are worked by the debate workers (see core/chat/service.py)
+        wake=lambda: debates[0].wake(),
+        autopilot=settings.autopilot,
+        redact=redactor.redact,
+    )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (
         Renotifier(
@@ -220,6 +233,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         debates=debates[0],
         approvals=approvals,
         audit=audit,
+        chat=chat,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),

@@ -17,6 +17,7 @@ from core.alerting.publisher import CardPublisher
 from core.alerting.renotify import Renotifier
 from core.alerting.service import IncidentService
 from core.approval_flow import ApprovalFlow
+from core.chat.service import ChatService
 from core.config import Settings
 from core.debate.ports import DecisionStore, TurnLog
 from core.debate.prometheus import PrometheusMetrics
@@ -67,6 +68,8 @@ class Services:
     approvals: ApprovalFlow
     #: the append-only audit log (GET /api/audit)
     audit: AuditLog
+    #: messages to the bot in words: questions answered, requests made decision cards
+    chat: ChatService
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

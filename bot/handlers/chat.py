@@ -3,9 +3,11 @@
 - An unknown command (`/deploy`) gets one line pointing to /help. A command
   addressed to another bot (`/start@otherbot`) is that bot's business.
 - A message to the bot that is not a command — anything in a private chat, a
-  mention of the bot in a group, or a reply to one of its messages — gets a
-  short note of what the bot does today. Answers in plain words come with the
-  approvals work; until then the note says so rather than pretend.
+  mention of the bot in a group, or a reply to one of its messages — is read
+  by the chat service (core/chat/service.py): a question is answered from the
+  team's open incidents; a request to act becomes a decision card waiting for
+  an approver, or a clear "I can't do that". A message without text (a
+  sticker, a photo) gets the note of what the bot does.
 - Group chatter not addressed to the bot is left alone.
 
 Both handlers sit in their own group after the commands', so registration order
@@ -22,6 +24,8 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.context import Context, services_of
 from bot.handlers.commands import registered_commands
 from bot.handlers.common import reply
+from bot.handlers.incidents import actor_of
+from bot.render.chat import render_chat_reply
 from bot.render.status import render_capabilities, render_unknown_command
 from bot.status import open_count
 
@@ -72,16 +76,24 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def message_to_bot(update: Update, context: Context) -> None:
-    """Say what the bot does, to a person who wrote to it in words."""
+    """Answer a person who wrote to the bot in words: a question, or a request to act."""
     message = update.effective_message
     if message is None or not addressed_to_bot(
         message, bot_id=context.bot.id, username=context.bot.username or ""
     ):
         return
     services = services_of(context)
-    open_incidents = open_count(await services.incidents.counts())
-    built = registered_commands(context.application)
-    await reply(update, context, render_capabilities(built, open_incidents=open_incidents))
+    text = message.text or message.caption or ""
+    if not text.strip():
+        open_incidents = open_count(await services.incidents.counts())
+        built = registered_commands(context.application)
+        await reply(update, context, render_capabilities(built, open_incidents=open_incidents))
+        return
+    answer = await services.chat.handle(text, asker=actor_of(update), update_id=update.update_id)
+    rendered = render_chat_reply(
+        answer, shadow=services.settings.shadow, has_alert_chat=services.alert_chat_id is not None
+    )
+    await reply(update, context, rendered)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

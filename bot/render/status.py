@@ -59,7 +59,8 @@ def render_capabilities(built: Collection[str], *, open_incidents: int) -> Rende
         "🐺 I post a card for every incident in the on-call group and keep it up to date.",
         now,
         f"Commands: {', '.join(names)}. /help explains each.",
-        "<i>I don't answer plain messages yet: please use a command.</i>",
+        "<i>Ask me about the incidents in plain words, or ask me to act: "
+        "an approver confirms every action.</i>",
     ]
     return Rendered(text="\n".join(lines))
 

@@ -1,7 +1,8 @@
 """Through the real `howl run`: a person who writes to the bot always gets an answer.
 
 Unknown commands point to /help; a message to the bot (private chat, mention,
-reply to the bot) says what the bot does; chatter not addressed to it and
+reply to the bot) is answered from the open incidents (test_chat_requests.py
+has the requests); chatter not addressed to it and
 commands for other bots get nothing; /help and setMyCommands list only
 commands that work.
 """
@@ -15,12 +16,11 @@ from tests.integration.conftest import ALICE, BOB, ONCALL, TelegramWorld
 from tests.integration.howl_process import running_howl
 from tests.servers.telegram import wait_for
 
-CAPABILITIES = (
-    "🐺 I post a card for every incident in the on-call group and keep it up to date.\n"
+#: a question with no open incident to answer from: says so, and what else to ask
+NOTHING_OPEN = (
     "No open incidents right now.\n"
-    "Commands: /status, /incidents, /incident, /ack, /resolve, /silence, /debate, /runs, /alert. "
-    "/help explains each.\n"
-    "I don't answer plain messages yet: please use a command."
+    "Ask me about the incidents, or ask me to act (“restart the api in prod”): "
+    "an approver confirms every action. /help lists the commands."
 )
 
 
@@ -60,14 +60,14 @@ async def test_every_person_gets_an_answer(tmp_path: Path, telegram: TelegramWor
         assert "coming soon" not in listed
 
         mention = await say(telegram, ONCALL, BOB, "@howl_bot is anything on fire?")
-        assert await answer_to(telegram, ONCALL, mention) == CAPABILITIES
+        assert await answer_to(telegram, ONCALL, mention) == NOTHING_OPEN
         help_message = next(
             m.message_id for m in telegram.emulator.bot_messages(ONCALL) if m.reply_to == help_id
         )
         thanks = await say(telegram, ONCALL, BOB, "thanks", reply_to=help_message)
-        assert await answer_to(telegram, ONCALL, thanks) == CAPABILITIES
+        assert await answer_to(telegram, ONCALL, thanks) == NOTHING_OPEN
         private = await say(telegram, ALICE, ALICE, "hi, what can you do?")
-        assert await answer_to(telegram, ALICE, private) == CAPABILITIES
+        assert await answer_to(telegram, ALICE, private) == NOTHING_OPEN
 
         # not for Howl: chatter, another bot's command; the next answer shows they were seen
         quiet = [

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from core.llm.embedded import answers
 from core.llm.embedded.answers import Case
-from core.llm.embedded.chat import chat
+from core.llm.embedded.chat import chat, chat_tool_call
 from core.llm.embedded.drift import interpret
 from core.llm.embedded.incident import read_incident
 from core.llm.embedded.knowledge import Knowledge
@@ -101,6 +101,9 @@ def _dispatch(request: ChatRequest, case: Case) -> BaseModel:
     if task is Task.CHAT:
         return chat(case)
     if task is Task.TOOL_CALL:
+        # a person's request names its action in words; an incident's plan reads its labels
+        if case.incident.extra.get("question"):
+            return chat_tool_call(case, request.tool_choice)
         return answers.tool_call(case, request.tool_choice)
     if task is Task.RUNBOOK:
         return answers.runbook(case)

@@ -81,6 +81,7 @@ def test_the_capabilities_note_names_only_registered_commands(built: set[str]) -
     assert "Open incidents right now: <b>2</b> — /incidents lists them." in text
     assert "No open incidents right now." in render_capabilities(built, open_incidents=0).text
     assert "/incidents" not in render_capabilities({"help"}, open_incidents=0).text
+    assert "don't answer plain messages" not in text and "ask me to act" in text
 
 
 def test_an_unknown_command_is_pointed_to_help() -> None:
