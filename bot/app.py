@@ -28,12 +28,14 @@ from bot.delivery import DeliveryWorker
 from bot.handlers import callbacks, chat, commands
 from bot.handlers import debate as debate_handlers
 from bot.handlers import incidents as incident_handlers
+from bot.handlers import knowledge as knowledge_handlers
 from bot.handlers import runs as run_handlers
 from bot.handlers.catalog import CATALOG
 from bot.handlers.common import allowed_chats_only, once_per_update
 from bot.handlers.errors import on_error
 from bot.http.app import build_http_app
 from bot.keyboards import CallbackCodec
+from bot.knowledge import ChatKnowledgeCards
 from bot.metrics import Metrics
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.page import TEAMMATE_ID
@@ -52,9 +54,12 @@ from core.alerting.retention import keep_alerts
 from core.alerting.service import IncidentService
 from core.alerting.silences import SilenceMirror
 from core.config import PLAYGROUND_USER_ID, Settings
-from core.debate.evidence import EvidenceBuilder, NoKnowledge
+from core.debate.evidence import EvidenceBuilder
 from core.debate.prometheus import PrometheusMetrics
 from core.errors import ConfigError
+from core.knowledge.service import KnowledgeService
+from core.knowledge.settings import anti_pattern_window
+from core.knowledge.source import StoredKnowledge
 from core.llm.router import build_router
 from core.ports import SystemClock
 from core.redact import Redactor
@@ -64,6 +69,7 @@ from storage.repositories import (
     SqlDecisionStore,
     SqlIncidentHistory,
     SqlIncidentStore,
+    SqlKnowledgeStore,
     SqlOutbox,
     SqlRunStore,
     SqlSigningKeys,
@@ -135,12 +141,25 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
     runs = SqlRunStore(sessions, clock)
     turns, decisions = SqlTurnLog(sessions), SqlDecisionStore(sessions)
     prometheus = PrometheusMetrics(settings.prometheus_url) if settings.prometheus_url else None
+    redactor = Redactor(settings.secret_values())
+    window = anti_pattern_window(config)
+    knowledge_store = SqlKnowledgeStore(sessions)
     evidence = EvidenceBuilder(
         SqlIncidentHistory(sessions),
-        NoKnowledge(),
+        StoredKnowledge(knowledge_store, clock, window=window),
         prometheus,
         clock,
-        Redactor(settings.secret_values()),
+        redactor,
+    )
+    knowledge = KnowledgeService(
+        knowledge_store,
+        ChatKnowledgeCards(
+            outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow, window=window
+        ),
+        llm,
+        clock,
+        anti_pattern_window=window,
+        redactor=redactor,
     )
     announce = DecisionCards(
         incidents, outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow
@@ -190,6 +209,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         turns=turns,
         decisions=decisions,
         debates=debates[0],
+        knowledge=knowledge,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -240,6 +260,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     callbacks.register(application)
     run_handlers.register(application)
     debate_handlers.register(application)
+    knowledge_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -380,6 +401,7 @@ async def check_config(settings: Settings) -> None:
     Grouping.from_config(config)
     RenotifyPolicy.from_config(config)
     keep_alerts(config)
+    anti_pattern_window(config)
     ActionRegistry.from_config(config).check_binaries()
     await build_router(settings, config).aclose()
 
@@ -460,6 +482,7 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
         )
         await services.intake.close()
         await services.debates.stop()
+        await services.knowledge.drain()
         await services.cards.stop()
         await services.llm.aclose()
         if services.prometheus is not None:

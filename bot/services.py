@@ -19,6 +19,7 @@ from core.alerting.service import IncidentService
 from core.config import Settings
 from core.debate.ports import DecisionStore, TurnLog
 from core.debate.prometheus import PrometheusMetrics
+from core.knowledge.service import KnowledgeService
 from core.llm.router import Router
 from core.ports import Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 from core.runs import RunStore
@@ -62,6 +63,8 @@ class Services:
     decisions: DecisionStore
     #: debate workers, their scheduler and the decision cards (see bot/debates.py)
     debates: DebateRuntime
+    #: runbooks and anti-patterns learned from executions (see core/knowledge/service.py)
+    knowledge: KnowledgeService
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

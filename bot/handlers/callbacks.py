@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Context, services_of
 from bot.handlers.incidents import actor_of, done_line
+from bot.handlers.knowledge import KNOWLEDGE_SCOPE, knowledge_pressed
 from bot.keyboards import INCIDENT_SCOPE, InvalidCallback, incident_press
 from core.alerting.models import Actor
 from core.errors import HowlError
@@ -41,6 +42,7 @@ async def _incident_pressed(
 
 #: scope of the signed data -> what a press on it does; returns the one-line answer
 PRESSES = {INCIDENT_SCOPE: _incident_pressed}
+PRESSES[KNOWLEDGE_SCOPE] = knowledge_pressed
 
 
 async def pressed(update: Update, context: Context) -> None:
