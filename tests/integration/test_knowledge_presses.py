@@ -9,6 +9,7 @@ the process's delivery worker posts the card like any other.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,6 +69,13 @@ def review_card(world: TelegramWorld, entry_id: int) -> StoredMessage | None:
     return found[0] if found else None
 
 
+def card_where(
+    world: TelegramWorld, entry_id: int, shows: Callable[[StoredMessage], bool]
+) -> StoredMessage | None:
+    found = review_card(world, entry_id)
+    return found if found is not None and shows(found) else None
+
+
 def status_of(howl: HowlProcess, entry_id: int) -> tuple[str, str | None]:
     with sqlite3.connect(db_path(howl)) as db:
         row = db.execute(
@@ -84,7 +92,7 @@ async def test_only_an_approver_decides_a_draft_and_only_once(
         await card_says(telegram, 1, "firing")
         entry = await seed_draft(howl, 1)
         card = await wait_for(
-            lambda: (m := review_card(telegram, entry.id)) and buttons(m) and m,
+            lambda: card_where(telegram, entry.id, lambda m: bool(buttons(m))),
             what="the review card with its buttons",
         )
         assert "Unwedge the <ledger>" in card.text and card.reply_to is not None
@@ -99,7 +107,7 @@ async def test_only_an_approver_decides_a_draft_and_only_once(
         )
         assert status_of(howl, entry.id) == ("rejected", "Alice")
         edited = await wait_for(
-            lambda: (m := review_card(telegram, entry.id)) and "Rejected" in m.text and m,
+            lambda: card_where(telegram, entry.id, lambda m: "Rejected" in m.text),
             what="the card edited to say who rejected it",
         )
         assert buttons(edited) == {} and "Rejected by Alice" in edited.text
