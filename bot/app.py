@@ -13,7 +13,7 @@ import contextlib
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -29,12 +29,14 @@ from bot.handlers import approvals as approval_handlers
 from bot.handlers import callbacks, chat, commands
 from bot.handlers import debate as debate_handlers
 from bot.handlers import incidents as incident_handlers
+from bot.handlers import knowledge as knowledge_handlers
 from bot.handlers import runs as run_handlers
 from bot.handlers.catalog import CATALOG
 from bot.handlers.common import allowed_chats_only, once_per_update
 from bot.handlers.errors import on_error
 from bot.http.app import build_http_app
 from bot.keyboards import CallbackCodec
+from bot.knowledge import ChatKnowledgeCards
 from bot.metrics import Metrics
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.page import TEAMMATE_ID
@@ -43,6 +45,7 @@ from bot.render.incident import SilenceLink, card_key, incident_card
 from bot.render.renotify import render_renotify
 from bot.services import Services
 from core.actions import ActionRegistry, Executor, SubprocessRunner
+from core.actions.executor import ActionResult
 from core.alerting.alertmanager import AlertmanagerSilences
 from core.alerting.grouping import Grouping
 from core.alerting.intake_queue import IntakeQueue
@@ -55,9 +58,14 @@ from core.alerting.silences import SilenceMirror
 from core.approval_flow import ApprovalFlow, FlowSettings
 from core.chat.service import ChatService
 from core.config import PLAYGROUND_USER_ID, Settings
-from core.debate.evidence import EvidenceBuilder, NoKnowledge
+from core.debate.evidence import EvidenceBuilder
+from core.debate.models import DecisionPackage
 from core.debate.prometheus import PrometheusMetrics
 from core.errors import ConfigError
+from core.knowledge.models import ExecutionOutcome
+from core.knowledge.service import KnowledgeService
+from core.knowledge.settings import anti_pattern_window
+from core.knowledge.source import StoredKnowledge
 from core.llm.router import build_router
 from core.ports import SystemClock
 from core.redact import Redactor
@@ -70,6 +78,7 @@ from storage.repositories import (
     SqlDecisionStore,
     SqlIncidentHistory,
     SqlIncidentStore,
+    SqlKnowledgeStore,
     SqlOutbox,
     SqlRunStore,
     SqlSigningKeys,
@@ -141,18 +150,30 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
     runs = SqlRunStore(sessions, clock)
     turns, decisions = SqlTurnLog(sessions), SqlDecisionStore(sessions)
     prometheus = PrometheusMetrics(settings.prometheus_url) if settings.prometheus_url else None
+    redactor = Redactor(settings.secret_values())
+    window = anti_pattern_window(config)
+    knowledge_store = SqlKnowledgeStore(sessions)
     evidence = EvidenceBuilder(
         SqlIncidentHistory(sessions),
-        NoKnowledge(),
+        StoredKnowledge(knowledge_store, clock, window=window),
         prometheus,
         clock,
-        Redactor(settings.secret_values()),
+        redactor,
+    )
+    knowledge = KnowledgeService(
+        knowledge_store,
+        ChatKnowledgeCards(
+            outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow, window=window
+        ),
+        llm,
+        clock,
+        anti_pattern_window=window,
+        redactor=redactor,
     )
     cards_of_decisions = DecisionCards(
         incidents, outbox.cards, buttons, chat_id=alert_chat_id, shadow=settings.shadow
     )
     registry = ActionRegistry.from_config(config)
-    redactor = Redactor(settings.secret_values())
     audit = SqlAuditLog(sessions)
     approvals = ApprovalFlow(
         approvals=SqlApprovalStore(sessions),
@@ -171,6 +192,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         redactor=redactor,
         post=cards_of_decisions,
         owner=worker_owner("executor"),
+        learn=_learner(incidents, knowledge),
     )
     debates.append(
         build_runtime(
@@ -234,6 +256,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         approvals=approvals,
         audit=audit,
         chat=chat,
+        knowledge=knowledge,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -244,6 +267,30 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         silence_api=silence_api,
         prometheus=prometheus,
     )
+
+
+def _learner(
+    incidents: IncidentService, knowledge: KnowledgeService
+) -> Callable[[DecisionPackage, ActionResult, tuple[str, ...], datetime], Awaitable[None]]:
+    """After an action ran: a runbook draft or an anti-pattern, written in the background."""
+
+    async def learn(
+        package: DecisionPackage, result: ActionResult, by: tuple[str, ...], at: datetime
+    ) -> None:
+        view = await incidents.find(package.incident_id)
+        if view is None:
+            return
+        knowledge.on_execution(
+            ExecutionOutcome(
+                incident=view.incident,
+                package=package,
+                result=result,
+                approved_by=by,
+                approved_at=at,
+            )
+        )
+
+    return learn
 
 
 def _card_maker(
@@ -285,6 +332,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     approval_handlers.register(application)
     run_handlers.register(application)
     debate_handlers.register(application)
+    knowledge_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -431,6 +479,7 @@ async def check_config(settings: Settings) -> None:
     Grouping.from_config(config)
     RenotifyPolicy.from_config(config)
     keep_alerts(config)
+    anti_pattern_window(config)
     ActionRegistry.from_config(config).check_binaries()
     await build_router(settings, config).aclose()
 
@@ -511,6 +560,7 @@ async def _serve(settings: Settings, engine: Any, stop: asyncio.Event) -> int:
         )
         await services.intake.close()
         await services.debates.stop()
+        await services.knowledge.drain()
         await services.cards.stop()
         await services.llm.aclose()
         if services.prometheus is not None:

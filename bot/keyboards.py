@@ -15,7 +15,9 @@ Scopes, each with its builder and its parser below:
 - `a` decision-card approvals: `a:<y|n>:<approval id>:<mac>`, the approval
   request's single-use id (a fresh UUID, not the run's) as the 22-character
   unpadded base64url of its 16 bytes (49 bytes in all).
-Runbook reviews and drift reports add their own scope and parser over the
+- `k` runbook reviews: `k:<p|r>:<entry id>:<mac>` (Publish / Reject; at most
+  48 bytes with the largest id).
+Drift reports add their own scope and parser over the
 same codec; the data names what is acted on (a short id) and the key vouches
 that Howl offered it. Single use and expiry belong to what the id names (an
 approval request), not to the codec.
@@ -257,3 +259,43 @@ def approval_press(fields: tuple[str, ...]) -> tuple[Verdict, UUID]:
     if verdict is None:
         raise InvalidCallback("approval button: unknown verb")
     return verdict, uuid_of(token)
+
+
+# --- runbook reviews ---------------------------------------------------------------
+
+KNOWLEDGE_SCOPE = "k"
+Review = Literal["publish", "reject"]
+#: verb code -> (what the press means, the button's label); publish first, as shown
+REVIEW_VERBS: dict[str, tuple[Review, str]] = {
+    "p": ("publish", "Publish"),
+    "r": ("reject", "Reject"),
+}
+_REVIEWS: dict[str, Review] = {code: review for code, (review, _) in REVIEW_VERBS.items()}
+
+
+def review_keyboard(codec: CallbackCodec, entry_id: int) -> Keyboard:
+    """Publish / Reject for a draft runbook, one row."""
+    return (
+        tuple(
+            Button(text=label, callback_data=codec.encode(KNOWLEDGE_SCOPE, verb, str(entry_id)))
+            for verb, (_, label) in REVIEW_VERBS.items()
+        ),
+    )
+
+
+def review_press(fields: tuple[str, ...]) -> tuple[Review, int]:
+    """(publish or reject, entry id) of a signed `k` button; InvalidCallback if they make no sense.
+
+    >>> review_press(("p", "12"))
+    ('publish', 12)
+    """
+    if len(fields) != 2:
+        raise InvalidCallback("runbook button: wrong field count")
+    verb, raw_id = fields
+    review = _REVIEWS.get(verb)
+    if review is None or not (raw_id.isascii() and raw_id.isdigit()):
+        raise InvalidCallback("runbook button: unknown field")
+    entry_id = int(raw_id)
+    if not 0 < entry_id <= MAX_INCIDENT_ID:
+        raise InvalidCallback("runbook button: out of range")
+    return review, entry_id

@@ -21,6 +21,7 @@ from core.chat.service import ChatService
 from core.config import Settings
 from core.debate.ports import DecisionStore, TurnLog
 from core.debate.prometheus import PrometheusMetrics
+from core.knowledge.service import KnowledgeService
 from core.llm.router import Router
 from core.ports import AuditLog, Clock, DeliveryQueue, Outbox, StormDigests, UpdateLedger
 from core.runs import RunStore
@@ -70,6 +71,8 @@ class Services:
     audit: AuditLog
     #: messages to the bot in words: questions answered, requests made decision cards
     chat: ChatService
+    #: runbooks and anti-patterns learned from executions (see core/knowledge/service.py)
+    knowledge: KnowledgeService
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

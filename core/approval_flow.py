@@ -96,6 +96,10 @@ class PressAnswer:
     ask_reason: bool = False
 
 
+#: after an action ran: the package, its result, who approved, when
+Learn = Callable[[DecisionPackage, ActionResult, tuple[str, ...], datetime], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class FlowSettings:
     approvers: frozenset[int]
@@ -121,8 +125,11 @@ class ApprovalFlow:
         redactor: Redactor,
         post: PostCard,
         owner: str = "approval-flow",
+        learn: Learn | None = None,
     ) -> None:
         self._owner = owner
+        #: told every action that ran (runbooks from successes, anti-patterns from failures)
+        self._learn = learn
         self._approvals = approvals
         self._runs = runs
         self._decisions = decisions
@@ -395,6 +402,14 @@ class ApprovalFlow:
             reason=result.reason,
             argv=list(result.argv),
         )
+        if self._learn is not None and package is not None:
+            try:
+                approved_at = request.decided_at or started
+                await self._learn(
+                    package, result, tuple(d.name for d in request.approvers), approved_at
+                )
+            except Exception:  # learning never stands in the way of the run's end
+                log.exception("learning_failed", run_id=str(run_id))
         event = RunEvent.COMPLETE if result.status is ActionStatus.SUCCEEDED else RunEvent.FAIL
         why = f"{action.tool} {result.status.value}" + (
             f": {result.reason}" if result.reason else ""

@@ -139,6 +139,7 @@ class IncidentRow(Base):
             sqlite_where=text("published_version < version"),
             postgresql_where=text("published_version < version"),
         ),
+        Index("ix_incidents_symptoms_hash", "symptoms_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -165,6 +166,8 @@ class IncidentRow(Base):
     #: bumped by every change; the card is owed while published_version lags behind
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: core.knowledge.symptoms of its title and labels: where its knowledge is filed
+    symptoms_hash: Mapped[str | None] = mapped_column(String(16))
 
 
 class _AlertColumns:
@@ -296,3 +299,28 @@ class ApprovalRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime]
     request: Mapped[dict[str, Any]]
+
+
+class KnowledgeEntryRow(Base):
+    """A runbook (draft, published, rejected) or an anti-pattern, under its symptoms hash."""
+
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (
+        Index("ix_knowledge_entries_symptoms_hash", "symptoms_hash", "kind", "status"),
+        Index("ix_knowledge_entries_kind_status_created_at", "kind", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))
+    symptoms_hash: Mapped[str] = mapped_column(String(16))
+    symptoms: Mapped[dict[str, Any]]
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str | None] = mapped_column(String(120))
+    arguments: Mapped[dict[str, Any]]
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    minimal: Mapped[bool]
+    created_at: Mapped[datetime]
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None]

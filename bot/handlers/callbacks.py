@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import Context, services_of
 from bot.handlers.approvals import approval_pressed
 from bot.handlers.incidents import actor_of, done_line
+from bot.handlers.knowledge import KNOWLEDGE_SCOPE, knowledge_pressed
 from bot.keyboards import APPROVAL_SCOPE, INCIDENT_SCOPE, InvalidCallback, incident_press
 from core.alerting.models import Actor
 from core.errors import HowlError
@@ -41,7 +42,11 @@ async def _incident_pressed(
 
 
 #: scope of the signed data -> what a press on it does; returns the one-line answer
-PRESSES = {INCIDENT_SCOPE: _incident_pressed, APPROVAL_SCOPE: approval_pressed}
+PRESSES = {
+    INCIDENT_SCOPE: _incident_pressed,
+    APPROVAL_SCOPE: approval_pressed,
+    KNOWLEDGE_SCOPE: knowledge_pressed,
+}
 
 
 async def pressed(update: Update, context: Context) -> None:

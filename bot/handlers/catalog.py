@@ -26,5 +26,7 @@ CATALOG: tuple[CommandInfo, ...] = (
     CommandInfo("silence", "<id> <30m|2h>", "Silence an incident for a while"),
     CommandInfo("debate", "<id>", "Debate an incident afresh: a new decision package"),
     CommandInfo("runs", "", "Recent runs and their states"),
+    CommandInfo("runbooks", "", "Runbooks and anti-patterns, with their status"),
+    CommandInfo("runbook", "<id>", "One runbook or anti-pattern, whole"),
     CommandInfo("alert", "<text>", "Open a manual incident"),
 )

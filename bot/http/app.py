@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from bot.http import audit, health, incidents, intake, runs
+from bot.http import audit, health, incidents, intake, knowledge, runs
 from bot.http.errors import install_error_handlers
 from bot.http.openapi import use_lifted_openapi
 from bot.services import Services
@@ -32,6 +32,7 @@ def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> Fa
     app.include_router(incidents.router)
     app.include_router(runs.router)
     app.include_router(audit.router)
+    app.include_router(knowledge.router)
     if emulator is not None:
         from bot.playground.page import router as playground_router
 

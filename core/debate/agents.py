@@ -119,13 +119,22 @@ def incident_context(snapshot: EvidenceSnapshot) -> dict[str, Any]:
     first = firing[0] if firing else None
     labels = {**snapshot.labels, **(first.labels if first else {})}
     annotations = dict(first.annotations) if first else {}
-    return {
+    context: dict[str, Any] = {
         "alert_name": (first.name if first else "") or labels.get("alertname", ""),
         "labels": labels,
         "annotations": annotations,
         "summary": annotations.get("summary") or snapshot.title,
         "severity": snapshot.severity,
     }
+    # what worked before on these same symptoms: the embedded engine prefers its action
+    runbooks = [
+        {"title": note.title, "tool": note.tool, "arguments": dict(note.arguments)}
+        for note in snapshot.knowledge
+        if note.kind == "runbook" and note.tool and note.match == "same_symptoms"
+    ]
+    if runbooks:
+        context["runbooks"] = runbooks
+    return context
 
 
 def snapshot_for_prompt(snapshot: EvidenceSnapshot) -> dict[str, Any]:

@@ -84,10 +84,10 @@ class EvidenceLimits:
 
 
 class NoKnowledge:
-    """A `KnowledgeSource` that knows nothing yet.
+    """A `KnowledgeSource` that knows nothing: for tests and tools without a knowledge store.
 
-    Published runbooks and anti-patterns are stored by later work (there is no
-    table for them yet); until then the snapshot honestly holds no notes.
+    `howl run` reads the team's runbooks and anti-patterns through
+    `core.knowledge.source.StoredKnowledge`.
     """
 
     async def for_symptoms(self, labels: dict[str, str], title: str) -> list[KnowledgeNote]:

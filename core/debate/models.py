@@ -99,8 +99,17 @@ class KnowledgeNote(BaseModel):
     kind: Literal["runbook", "anti_pattern"]
     title: str
     body: str
-    #: an anti-pattern's tool: automatic repair with it is blocked
+    #: an anti-pattern's tool: automatic repair with it is blocked; a runbook's: what worked
     tool: str | None = None
+    #: the arguments that tool ran with when the entry was written
+    arguments: dict[str, str] = Field(default_factory=dict)
+    #: the knowledge entry's id (core.knowledge), when the note is one
+    entry_id: int | None = None
+    #: filed under the incident's own symptoms hash, or only lexically close to them;
+    #: only an anti-pattern of the same symptoms gates automatic repair
+    match: Literal["same_symptoms", "similar"] = "same_symptoms"
+    #: an anti-pattern gates until then (None: for as long as it is in the evidence)
+    expires_at: datetime | None = None
 
 
 class MetricQuery(BaseModel):

@@ -29,6 +29,7 @@ from core.debate.models import (
     DebateStatus,
     DecisionPackage,
     EvidenceSnapshot,
+    KnowledgeNote,
     ReviewSummary,
     Role,
     Vote,
@@ -192,10 +193,11 @@ class Debate:
             reasons.append(f"{', '.join(heard.degraded)} abstained (no valid model answer)")
         thin = _thin(snapshot, heard.diagnosis)
         anti = self._anti_pattern(snapshot, action)
-        if anti is not None:
-            blocked = (
-                blocked or f"anti-pattern {anti!r} blocks automatic {action.tool if action else ''}"
-            )
+        if anti is not None and action is not None:
+            until = f" until {anti.expires_at:%Y-%m-%d %H:%M} UTC" if anti.expires_at else ""
+            gate = f"anti-pattern {anti.title!r} blocks automatic {action.tool}{until}"
+            blocked = blocked or gate
+            reasons.append(gate)
         requires = draft.requires_human_approval or bool(reasons)
         if action is not None:
             spec = self._tools[action.tool]
@@ -281,13 +283,21 @@ class Debate:
             created_at=self._clock.now(),
         )
 
-    @staticmethod
-    def _anti_pattern(snapshot: EvidenceSnapshot, action: ToolCall | None) -> str | None:
+    def _anti_pattern(
+        self, snapshot: EvidenceSnapshot, action: ToolCall | None
+    ) -> KnowledgeNote | None:
+        """The anti-pattern of these same symptoms that gates `action`, while it is active."""
         if action is None:
             return None
+        now = self._clock.now()
         for note in snapshot.knowledge:
-            if note.kind == "anti_pattern" and note.tool == action.tool:
-                return note.title
+            if note.kind != "anti_pattern" or note.tool != action.tool:
+                continue
+            if note.match != "same_symptoms":
+                continue  # close symptoms warn the agents; only the same ones gate
+            if note.expires_at is not None and note.expires_at <= now:
+                continue  # the window (HOWL_CONFIG [knowledge] anti_pattern_days) has passed
+            return note
         return None
 
 

@@ -5,6 +5,7 @@ from storage.repositories.audit import SqlAuditLog
 from storage.repositories.debate import SqlDecisionStore, SqlTurnLog
 from storage.repositories.history import SqlIncidentHistory
 from storage.repositories.incidents import SqlIncidentStore
+from storage.repositories.knowledge import SqlKnowledgeStore
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.runs import SqlRunStore
 from storage.repositories.signing_keys import SqlSigningKeys
@@ -16,6 +17,7 @@ __all__ = [
     "SqlDecisionStore",
     "SqlIncidentHistory",
     "SqlIncidentStore",
+    "SqlKnowledgeStore",
     "SqlOutbox",
     "SqlRunStore",
     "SqlSigningKeys",

@@ -37,6 +37,7 @@ from core.alerting.models import (
 from core.alerting.ports import VIEW_ALERTS, IncidentTx, OwedCard, PublishedCard, PublishResult
 from core.alerting.retention import Pruned
 from core.audit import AuditEntry
+from core.knowledge.symptoms import incident_symptoms
 from core.ports import Clock
 from storage.db import read_session
 from storage.repositories.outbox import SqlCards
@@ -236,7 +237,9 @@ class _SqlTx:
         return {row.id: _to_incident(row) for row in (await self._session.scalars(query)).all()}
 
     async def add_incident(self, incident: Incident) -> Incident:
-        row = IncidentRow(**_incident_values(incident))
+        # the symptoms are those it opened with: its knowledge stays filed under them
+        symptoms = incident_symptoms(incident.labels, incident.title).hash
+        row = IncidentRow(**_incident_values(incident), symptoms_hash=symptoms)
         self._session.add(row)
         await self._session.flush()
         return incident.model_copy(update={"id": row.id})

@@ -158,9 +158,54 @@ def _no_change_reason(case: Case, found: Plan) -> str:
     return "the safe first move is read-only investigation"
 
 
+def runbook_call(case: Case) -> tuple[ToolCall, str] | None:
+    """The action of a published runbook for these symptoms, when the registry still runs it.
+
+    The debate puts them in the context as `runbooks` (core/debate/agents.py);
+    a team's own record of what worked beats the engine's general knowledge.
+    """
+    raw: Any = case.incident.extra.get("runbooks")
+    if not isinstance(raw, list):
+        return None
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("tool"), str):
+            continue
+        raw_args = item.get("arguments")
+        arguments: dict[Any, Any] = raw_args if isinstance(raw_args, dict) else {}
+        call = ToolCall(tool=item["tool"], arguments={str(k): str(v) for k, v in arguments.items()})
+        if check_call(call, case.tools) is None:
+            return call, clip(str(item.get("title") or "a published runbook"), 200)
+    return None
+
+
+def _from_runbook(case: Case, found: Plan) -> Proposal | None:
+    if found.withheld is not None:
+        return None  # the object may migrate or touch data: no runbook makes that automatic
+    chosen = runbook_call(case)
+    if chosen is None:
+        return None
+    call, title = chosen
+    risk = situation_risk(case, None)
+    if is_destructive(call, case.tools, case.knowledge):
+        risk = riskier(risk, RiskLevel.MEDIUM)
+    return Proposal(
+        action=call,
+        rationale=clip(
+            f"the published runbook {title} resolved these same symptoms with "
+            f"{call.tool}({_args(call)})",
+            1500,
+        ),
+        risk_level=risk,
+        expected_effect=f"as recorded in the runbook {title}",
+        read_only_checks=checks(case.family, case.incident),
+    )
+
+
 def solve(case: Case) -> Proposal:
     family, incident = case.family, case.incident
     found = case.plan()
+    if (learned := _from_runbook(case, found)) is not None:
+        return learned
     planned = found.action
     risk = situation_risk(case, planned)
     if found.guarded:
@@ -219,6 +264,10 @@ def review(case: Case) -> Review:
     problem = check_call(proposal.action, tools)
     if problem:
         return Review(verdict="reject", concerns=[f"not runnable: {problem}"], risk_level=risk)
+    learned = runbook_call(case)
+    if learned is not None and learned[0] == proposal.action:
+        concerns.append(f"the action of the published runbook {learned[1]}")
+        return Review(verdict="approve", concerns=concerns, risk_level=risk)
     template = template_for(family, proposal.action, tools, case.knowledge)
     if template is None:
         concerns.append(

@@ -185,7 +185,8 @@ def knowledge_files(config: Mapping[str, Any], *, base: Path | None) -> list[Pat
     table = config.get("knowledge", {})
     if not isinstance(table, dict):
         raise ConfigError("bad HOWL_CONFIG knowledge: expected a table")
-    unknown = sorted(set(table) - {"files"})
+    # anti_pattern_days is core.knowledge.settings' (how long an anti-pattern gates)
+    unknown = sorted(set(table) - {"files", "anti_pattern_days"})
     if unknown:
         raise ConfigError(f"bad HOWL_CONFIG knowledge: unknown key(s) {', '.join(unknown)}")
     files = table.get("files", [])
