@@ -25,8 +25,10 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from bot.context import SERVICES_KEY
 from bot.debates import DebateRuntime, DecisionCards, build_runtime
 from bot.delivery import DeliveryWorker
+from bot.drift import DriftRuntime, build_scanner, check_cron, schedule_drift
 from bot.handlers import callbacks, chat, commands
 from bot.handlers import debate as debate_handlers
+from bot.handlers import drift as drift_handlers
 from bot.handlers import incidents as incident_handlers
 from bot.handlers import runs as run_handlers
 from bot.handlers.catalog import CATALOG
@@ -54,6 +56,7 @@ from core.alerting.silences import SilenceMirror
 from core.config import PLAYGROUND_USER_ID, Settings
 from core.debate.evidence import EvidenceBuilder, NoKnowledge
 from core.debate.prometheus import PrometheusMetrics
+from core.drift.config import check_drift, drift_config
 from core.errors import ConfigError
 from core.llm.router import build_router
 from core.ports import SystemClock
@@ -62,6 +65,7 @@ from storage.db import create_engine, describe_db_error, dispose, session_factor
 from storage.migrate import upgrade
 from storage.repositories import (
     SqlDecisionStore,
+    SqlDriftStore,
     SqlIncidentHistory,
     SqlIncidentStore,
     SqlOutbox,
@@ -159,6 +163,19 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
             on_card_change=cards.poke,
         )
     )
+    drift = DriftRuntime(
+        build_scanner(
+            drift_config(config),
+            completer=llm,
+            store=SqlDriftStore(sessions, clock),
+            clock=clock,
+            redactor=Redactor(settings.secret_values()),
+        ),
+        cards=outbox.cards,
+        buttons=buttons,
+        chat_id=alert_chat_id,
+        shadow=settings.shadow,
+    )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (
         Renotifier(
@@ -190,6 +207,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         turns=turns,
         decisions=decisions,
         debates=debates[0],
+        drift=drift,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -240,6 +258,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     callbacks.register(application)
     run_handlers.register(application)
     debate_handlers.register(application)
+    drift_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -261,6 +280,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
         name=RETENTION_JOB,
         data=keep_alerts(services.settings.howl_config()),
     )
+    schedule_drift(application.job_queue, services.drift, drift_handlers.scan_drift)
     return application
 
 
@@ -381,6 +401,7 @@ async def check_config(settings: Settings) -> None:
     RenotifyPolicy.from_config(config)
     keep_alerts(config)
     ActionRegistry.from_config(config).check_binaries()
+    check_cron(check_drift(config))
     await build_router(settings, config).aclose()
 
 

@@ -26,5 +26,6 @@ CATALOG: tuple[CommandInfo, ...] = (
     CommandInfo("silence", "<id> <30m|2h>", "Silence an incident for a while"),
     CommandInfo("debate", "<id>", "Debate an incident afresh: a new decision package"),
     CommandInfo("runs", "", "Recent runs and their states"),
+    CommandInfo("drift", "", "Scan for config drift now: what differs from Git"),
     CommandInfo("alert", "<text>", "Open a manual incident"),
 )

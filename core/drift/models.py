@@ -65,6 +65,10 @@ class Difference(BaseModel):
         """What stays the same while the values change: the object and the field."""
         return f"{self.key.subject()}|{self.change}|{self.path}"
 
+    def subject_key(self) -> str:
+        """`subject` as 64 hex characters: what marks (announced, ignored) are kept under."""
+        return hashlib.sha256(self.subject().encode()).hexdigest()
+
     def fingerprint(self) -> str:
         """The difference and its values: the same drift has the same fingerprint."""
         body = json.dumps([self.subject(), self.desired, self.live], sort_keys=True, default=str)

@@ -150,7 +150,7 @@ async def adopt(
 async def ignore(report: DriftReport, index: int, *, store: DriftStore, actor: str) -> int:
     """Keep the object's differences out of reports until they change; how many were marked."""
     obj = drift_object(report, index)
-    await store.ignore({d.subject(): d.fingerprint() for d in obj.differences}, actor=actor)
+    await store.ignore({d.subject_key(): d.fingerprint() for d in obj.differences}, actor=actor)
     return len(obj.differences)
 
 

@@ -23,7 +23,7 @@ class DriftStore(Protocol):
     async def set_announced(self, fingerprints: frozenset[str]) -> None: ...
 
     async def ignored(self) -> Mapping[str, str]:
-        """subject -> the fingerprint it had when ignored."""
+        """subject key -> the fingerprint it had when ignored."""
         ...
 
     async def ignore(self, marks: Mapping[str, str], *, actor: str) -> None:

@@ -75,15 +75,24 @@ class Scanner:
 
         Problems alone are logged, not posted every round (the start-up check said so).
         """
-        report = await self.scan()
-        now = frozenset(d.fingerprint() for d in report.differences)
-        before = await self.store.announced()
+        report, new = await self.scan_announcing()
         if report.problems and not report.objects:
             log.warning("drift_scan_problems", problems=list(report.problems))
-            return None
-        # what went away is forgotten, so its return is announced again
+        return report if new else None
+
+    async def scan_announcing(self) -> tuple[DriftReport, bool]:
+        """Scan, and record its drift as announced: (report, whether any of it is new).
+
+        What went away is forgotten, so its return is announced again. A scan whose
+        sources failed announces nothing and forgets nothing (the drift is still there).
+        """
+        report = await self.scan()
+        if report.problems and not report.objects:
+            return report, False
+        now = frozenset(d.fingerprint() for d in report.differences)
+        before = await self.store.announced()
         await self.store.set_announced(now)
-        return report if now - before else None
+        return report, bool(now - before)
 
     async def _scan(self) -> DriftReport:
         started = self._clock.now()
@@ -156,20 +165,20 @@ class Scanner:
                     normalise(wanted.body), clean_live, ignore=config.ignore
                 )
             ]
-            kept = [d for d in found if ignored.get(d.subject()) != d.fingerprint()]
+            kept = [d for d in found if ignored.get(d.subject_key()) != d.fingerprint()]
             dropped += len(found) - len(kept)
             if kept:
                 objects.append(_object(wanted.key, kept, wanted.file, clean_live))
         for wanted in missing:
             d = _difference(wanted, "missing", "", "present", None)
-            if ignored.get(d.subject()) == d.fingerprint():
+            if ignored.get(d.subject_key()) == d.fingerprint():
                 dropped += 1
             else:
                 objects.append(_object(wanted.key, [d], wanted.file, None))
         for running in extra:
             clean_live = normalise(running.body)
             d = _difference(running, "extra", "", None, "present")
-            if ignored.get(d.subject()) == d.fingerprint():
+            if ignored.get(d.subject_key()) == d.fingerprint():
                 dropped += 1
             else:
                 objects.append(_object(running.key, [d], None, clean_live))

@@ -2,6 +2,7 @@
 
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.debate import SqlDecisionStore, SqlTurnLog
+from storage.repositories.drift import SqlDriftStore
 from storage.repositories.history import SqlIncidentHistory
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.outbox import SqlOutbox
@@ -12,6 +13,7 @@ from storage.repositories.updates import SqlUpdateLedger
 __all__ = [
     "SqlAuditLog",
     "SqlDecisionStore",
+    "SqlDriftStore",
     "SqlIncidentHistory",
     "SqlIncidentStore",
     "SqlOutbox",

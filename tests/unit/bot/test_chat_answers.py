@@ -58,6 +58,7 @@ def test_help_lists_only_what_is_registered(built: set[str]) -> None:
         "/silence &lt;id&gt; &lt;30m|2h&gt; — Silence an incident for a while",
         "/debate &lt;id&gt; — Debate an incident afresh: a new decision package",
         "/runs — Recent runs and their states",
+        "/drift — Scan for config drift now: what differs from Git",
         "/alert &lt;text&gt; — Open a manual incident",
     ]
     assert "coming soon" not in render_help({"start", "help"}).text
