@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from bot.keyboards import DRIFT_BUTTON_ROWS, CallbackCodec, drift_keyboard
-from bot.render.html import code, fit_lines, truncate
+from bot.render.html import MAX_MESSAGE_CHARS, code, fit_lines, truncate, visible_length
 from bot.render.incident import clock
 from core.drift.models import Difference, DriftLevel, DriftObject, DriftReport
 from core.messages import Card, Priority, Rendered
@@ -23,6 +23,7 @@ LEVEL_ICON = {DriftLevel.CRITICAL: "🔴", DriftLevel.WARNING: "🟡", DriftLeve
 #: differences listed per object; the rest are counted
 DIFFERENCES_SHOWN = 6
 OBJECTS_SHOWN = 10
+PROBLEMS_SHOWN = 5
 VALUE_CHARS = 80
 PATH_CHARS = 120
 READING_CHARS = 400
@@ -82,36 +83,44 @@ def object_lines(number: int, obj: DriftObject) -> list[str]:
 
 def render_drift_report(report: DriftReport) -> Rendered:
     """The report as text (no buttons): what /drift answers when nothing drifted."""
-    return Rendered(text=fit_lines(_lines(report)))
+    return Rendered(text=_text(report))
 
 
-def _lines(report: DriftReport) -> list[str]:
+def _text(report: DriftReport) -> str:
+    """Head, problems and footer always; the objects fill what is left of the 4096."""
     level = report.level
     head = "🧭 <b>Config drift</b>"
     if level is not None:
         head += f" — {LEVEL_ICON[level]} {level.value}"
     elif not report.problems:
         head += " — ✅ none"
-    lines = [head, truncate(report.summary, 400)]
-    problems = [f"⚠️ {truncate(problem, 300)}" for problem in report.problems]
-    if problems:
-        lines.extend(["", "<b>Problems</b>", *problems])
+    top = [head, truncate(report.summary, 400)]
+    shown_problems = report.problems[:PROBLEMS_SHOWN]
+    if shown_problems:
+        top.extend(["", "<b>Problems</b>", *(f"⚠️ {truncate(p, 300)}" for p in shown_problems)])
+    if len(report.problems) > len(shown_problems):
+        top.append(f"⚠️ … and {len(report.problems) - len(shown_problems)} more problem(s)")
+    body: list[str] = []
     for number, obj in enumerate(report.objects[:OBJECTS_SHOWN], start=1):
-        lines.extend(["", *object_lines(number, obj)])
+        body.extend(["", *object_lines(number, obj)])
     if len(report.objects) > OBJECTS_SHOWN:
-        lines.append(f"… and {len(report.objects) - OBJECTS_SHOWN} more object(s)")
+        body.append(f"… and {len(report.objects) - OBJECTS_SHOWN} more object(s)")
+    tail = [""]
     if len(report.objects) > DRIFT_BUTTON_ROWS:
-        lines.append(f"<i>Buttons for the first {DRIFT_BUTTON_ROWS} objects.</i>")
-    lines.extend(["", f"<i>Scanned {clock(report.scanned_at)} · report {code(report.id)}</i>"])
-    return lines
+        tail.append(f"<i>Buttons for the first {DRIFT_BUTTON_ROWS} objects.</i>")
+    tail.append(f"<i>Scanned {clock(report.scanned_at)} · report {code(report.id)}</i>")
+    fixed = "\n".join([*top, *tail])
+    if not body:
+        return fixed
+    room = MAX_MESSAGE_CHARS - visible_length(fixed) - 2
+    return "\n".join([*top, fit_lines(body, limit=room), *tail])
 
 
 def drift_card(report: DriftReport, *, chat_id: int, buttons: CallbackCodec) -> Card:
     """The drift report card with Roll back / Adopt / Ignore for each drifted object."""
     level = report.level
     urgent = level is DriftLevel.CRITICAL
-    # the problems and the footer are short; objects are what gets cut at the limit
-    text = fit_lines(_lines(report))
+    text = _text(report)
     return Card(
         key=drift_key(report),
         chat_id=chat_id,

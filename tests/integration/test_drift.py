@@ -24,9 +24,9 @@ from bot.services import Services
 from core.drift.config import Schedule
 from core.drift.operations import ignore
 from tests.integration.conftest import ALICE, ONCALL, TelegramWorld
-from tests.integration.test_buttons import answer_to
 from tests.integration.howl_process import howl_env, run_howl_command, running_howl
 from tests.integration.services import migrated_services
+from tests.integration.test_buttons import answer_to
 from tests.servers.telegram import wait_for
 from tests.unit.drift.world import World, desired_objects, make_world
 
