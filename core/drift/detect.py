@@ -287,8 +287,8 @@ def _diff_lists(
 def match(
     desired: Sequence[Manifest], live: Sequence[Manifest]
 ) -> tuple[list[tuple[Manifest, Manifest]], list[Manifest], list[Manifest]]:
-    """(pairs, missing from the cluster, extra in it); live objects a controller made
-    (with ownerReferences: ReplicaSets, Pods, Jobs of a CronJob) are never extra."""
+    """(pairs, missing from the cluster, extra in it); what the cluster or a controller
+    made (`cluster_made`) is never extra."""
     running = {m.key: m for m in live}
     pairs: list[tuple[Manifest, Manifest]] = []
     missing: list[Manifest] = []
@@ -298,5 +298,39 @@ def match(
             missing.append(wanted)
         else:
             pairs.append((wanted, found))
-    extra = [m for m in running.values() if not m.body.get("metadata", {}).get("ownerReferences")]
+    extra = [m for m in running.values() if not cluster_made(m)]
     return pairs, missing, extra
+
+
+#: objects every cluster makes for itself: never "extra", whatever the live command lists
+CLUSTER_MADE = frozenset(
+    {
+        ("Service", "default", "kubernetes"),
+        ("ConfigMap", "*", "kube-root-ca.crt"),
+        ("ServiceAccount", "*", "default"),
+        ("Namespace", "", "default"),
+    }
+)
+
+
+def cluster_made(manifest: Manifest) -> bool:
+    """Made by a controller or by the cluster itself, not by a person.
+
+    >>> from core.drift.models import ObjectKey
+    >>> root_ca = "kube-root-ca.crt"
+    >>> key = ObjectKey(api_version="v1", kind="ConfigMap", namespace="prod", name=root_ca)
+    >>> cluster_made(Manifest(key, {}))
+    True
+    """
+    metadata = manifest.body.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("ownerReferences"):
+        return True  # ReplicaSets, Pods, Jobs of a CronJob, EndpointSlices
+    key = manifest.key
+    if key.namespace.startswith("kube-") or key.name.startswith(("kube-", "system:")):
+        return True
+    if key.kind in {"Endpoints", "EndpointSlice", "Event", "Lease", "ControllerRevision"}:
+        return True
+    return any(
+        key.kind == kind and namespace in ("*", key.namespace) and key.name == name
+        for kind, namespace, name in CLUSTER_MADE
+    )

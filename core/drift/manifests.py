@@ -53,6 +53,16 @@ class Manifest:
     item: int | None = None
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it: `2026-01-01` stays a string, never a date."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def object_key(body: dict[str, Any]) -> ObjectKey | None:
     """The identity of an object, or None when it is not a Kubernetes object.
 
@@ -93,7 +103,7 @@ def parse_text(text: str, *, json_only: bool = False) -> list[Any]:
     if json_only or stripped.startswith(("{", "[")):
         value = json.loads(text)
         return value if isinstance(value, list) else [value]
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
 
 
 def load_tree(root: Path) -> tuple[list[Manifest], list[str]]:

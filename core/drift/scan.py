@@ -11,6 +11,7 @@ its values change.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -60,7 +61,13 @@ class Scanner:
 
     async def scan(self) -> DriftReport:
         """Scan now; the report is stored (so its buttons can find it) and returned."""
-        report = await self._scan()
+        try:
+            report = await self._scan()
+        except Exception as exc:  # a bug or an OS surprise: a report line, never a crash
+            log.exception("drift_scan_failed")
+            report = _failed(
+                self._clock.now(), [f"drift scan failed: {type(exc).__name__}: {exc}"[:300]]
+            )
         await self.store.save_report(report)
         log.info(
             "drift_scanned",
@@ -106,7 +113,8 @@ class Scanner:
         problems = source_problems(config)
         if problems:
             return _failed(started, problems)
-        desired, desired_problems = load_tree(config.desired)
+        # file reading is blocking: off the event loop, which serves the chat meanwhile
+        desired, desired_problems = await asyncio.to_thread(load_tree, config.desired)
         problems.extend(f"[drift] desired {line}" for line in desired_problems)
         live, live_problems = await self._live(config)
         problems.extend(live_problems)
@@ -130,7 +138,7 @@ class Scanner:
 
     async def _live(self, config: DriftConfig) -> tuple[list[Manifest] | None, list[str]]:
         if config.live is not None:
-            found, problems = load_tree(config.live)
+            found, problems = await asyncio.to_thread(load_tree, config.live)
             return found, [f"[drift] live {line}" for line in problems]
         assert config.live_command is not None
         outcome = await self._runner.run(config.live_command, timeout_s=config.timeout_s)

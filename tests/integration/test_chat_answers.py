@@ -18,8 +18,8 @@ from tests.servers.telegram import wait_for
 CAPABILITIES = (
     "🐺 I post a card for every incident in the on-call group and keep it up to date.\n"
     "No open incidents right now.\n"
-    "Commands: /status, /incidents, /incident, /ack, /resolve, /silence, /debate, /runs, /alert. "
-    "/help explains each.\n"
+    "Commands: /status, /incidents, /incident, /ack, /resolve, /silence, /debate, /runs, "
+    "/drift, /alert. /help explains each.\n"
     "I don't answer plain messages yet: please use a command."
 )
 

@@ -267,3 +267,28 @@ async def test_live_output_that_is_not_json_is_one_line_after_the_report(
         == "howl: [drift] live_command: live output is not JSON (Expecting value at line 1)"
     )
     assert "problem: [drift] live_command: live output is not JSON" in out
+
+
+async def test_a_cron_schedule_becomes_a_cron_job(tmp_path: Path, world: World) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    config = tmp_path / "cron.toml"
+    config.write_text(drift_toml(world).replace('schedule = "15m"', 'schedule = "*/10 * * * *"'))
+    async with migrated_services(tmp_path / "c.db", HOWL_CONFIG=str(config)) as built:
+        application = build_application(built, token="1:x", base_url="http://127.0.0.1:9/bot")
+        assert application.job_queue is not None
+        [job] = application.job_queue.get_jobs_by_name(JOB_NAME)
+        assert isinstance(job.trigger, CronTrigger)
+        assert str(job.trigger.fields[6]) == "*/10"  # the minute field
+
+
+async def test_no_drift_table_no_job_and_drift_says_so(services: Services, tmp_path: Path) -> None:
+    async with migrated_services(tmp_path / "n.db") as bare:
+        application = build_application(bare, token="1:x", base_url="http://127.0.0.1:9/bot")
+        assert application.job_queue is not None
+        assert application.job_queue.get_jobs_by_name(JOB_NAME) == ()
+        report, new = await bare.drift.scanner.scan_announcing()
+        assert (report.problems, new) == (
+            ("HOWL_CONFIG has no [drift] table: nothing to scan",),
+            False,
+        )

@@ -233,3 +233,35 @@ async def test_secret_values_are_never_kept(world: World) -> None:
 
 def test_git_helper_works(world: World) -> None:
     assert git(world.repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+
+
+async def test_what_the_cluster_makes_for_itself_is_never_extra(world: World) -> None:
+    def obj(kind: str, namespace: str, name: str) -> dict[str, object]:
+        meta = {"name": name, "namespace": namespace} if namespace else {"name": name}
+        return {"apiVersion": "v1", "kind": kind, "metadata": meta}
+
+    world.set_live(
+        [
+            *desired_objects(),
+            obj("Service", "default", "kubernetes"),
+            obj("ConfigMap", "prod", "kube-root-ca.crt"),
+            obj("ServiceAccount", "prod", "default"),
+            obj("Pod", "kube-system", "coredns-abc"),
+            obj("Endpoints", "prod", "api"),
+            obj("Namespace", "", "default"),
+        ]
+    )
+    report = await world.scanner().scan()
+    assert report.objects == (), by_path(report)
+
+
+async def test_yaml_dates_stay_strings_as_kubernetes_reads_them(world: World) -> None:
+    text = (world.repo / "manifests" / "deployment.yaml").read_text()
+    (world.repo / "manifests" / "deployment.yaml").write_text(
+        text.replace("    app: api\nspec:", "    app: api\n    released: 2026-11-30\nspec:", 1)
+    )
+    live = desired_objects()
+    live[0]["metadata"]["labels"]["released"] = "2026-11-30"
+    world.set_live(live)
+    report = await world.scanner().scan()
+    assert report.objects == (), by_path(report)
