@@ -178,14 +178,14 @@ class Scanner:
             if kept:
                 objects.append(_object(wanted.key, kept, wanted.file, clean_live))
         for wanted in missing:
-            d = _difference(wanted, "missing", "", "present", None)
+            d = _difference(wanted, "missing", "", _present(normalise(wanted.body)), None)
             if ignored.get(d.subject_key()) == d.fingerprint():
                 dropped += 1
             else:
                 objects.append(_object(wanted.key, [d], wanted.file, None))
         for running in extra:
             clean_live = normalise(running.body)
-            d = _difference(running, "extra", "", None, "present")
+            d = _difference(running, "extra", "", None, _present(clean_live))
             if ignored.get(d.subject_key()) == d.fingerprint():
                 dropped += 1
             else:
@@ -229,6 +229,12 @@ def _digest(value: Any) -> Any:
         return None
     body = json.dumps(value, sort_keys=True, default=str).encode()
     return f"(hidden, sha256:{hashlib.sha256(body).hexdigest()[:12]})"
+
+
+def _present(body: Mapping[str, Any]) -> str:
+    """A whole object as a value: its digest, so Ignore holds only until the object changes."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return f"present (sha256:{digest[:12]})"
 
 
 def _failed(started: Any, problems: list[str], *, desired_count: int = 0) -> DriftReport:

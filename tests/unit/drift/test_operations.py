@@ -168,3 +168,22 @@ async def test_an_index_outside_the_report_is_a_lookup_error(world: World) -> No
     report = await world.scanner().scan()
     with pytest.raises(LookupError):
         await ignore(report, 99, store=world.store, actor="x")
+
+
+async def test_an_ignored_extra_object_is_announced_again_once_it_changes(world: World) -> None:
+    drifted(world)
+    scanner = world.scanner()
+    report = await scanner.scan()
+    await ignore(report, index_of(report, "hand-made"), store=world.store, actor="dave")
+    assert "hand-made" not in {o.key.name for o in (await scanner.scan()).objects}
+    live = desired_objects()
+    live.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "hand-made", "namespace": "prod"},
+            "data": {"x": "2"},
+        }
+    )
+    world.set_live(live)
+    assert "hand-made" in {o.key.name for o in (await scanner.scan()).objects}
