@@ -25,9 +25,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from bot.context import SERVICES_KEY
 from bot.debates import DebateRuntime, DecisionCards, build_runtime
 from bot.delivery import DeliveryWorker
+from bot.drift import DriftRuntime, build_scanner, check_cron, schedule_drift
 from bot.handlers import approvals as approval_handlers
 from bot.handlers import callbacks, chat, commands
 from bot.handlers import debate as debate_handlers
+from bot.handlers import drift as drift_handlers
 from bot.handlers import incidents as incident_handlers
 from bot.handlers import knowledge as knowledge_handlers
 from bot.handlers import runs as run_handlers
@@ -61,6 +63,7 @@ from core.config import PLAYGROUND_USER_ID, Settings
 from core.debate.evidence import EvidenceBuilder
 from core.debate.models import DecisionPackage
 from core.debate.prometheus import PrometheusMetrics
+from core.drift.config import check_drift, drift_config
 from core.errors import ConfigError
 from core.knowledge.models import ExecutionOutcome
 from core.knowledge.service import KnowledgeService
@@ -76,6 +79,7 @@ from storage.repositories import (
     SqlApprovalStore,
     SqlAuditLog,
     SqlDecisionStore,
+    SqlDriftStore,
     SqlIncidentHistory,
     SqlIncidentStore,
     SqlKnowledgeStore,
@@ -222,6 +226,19 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         autopilot=settings.autopilot,
         redact=redactor.redact,
     )
+    drift = DriftRuntime(
+        build_scanner(
+            drift_config(config),
+            completer=llm,
+            store=SqlDriftStore(sessions, clock),
+            clock=clock,
+            redactor=redactor,
+        ),
+        cards=outbox.cards,
+        buttons=buttons,
+        chat_id=alert_chat_id,
+        shadow=settings.shadow,
+    )
     policy = RenotifyPolicy.from_config(config)
     renotifier = (
         Renotifier(
@@ -257,6 +274,7 @@ def build_services(settings: Settings, engine: Any, *, mode: str, buttons_key: b
         audit=audit,
         chat=chat,
         knowledge=knowledge,
+        drift=drift,
         ledger=SqlUpdateLedger(sessions, clock),
         metrics=Metrics(),
         started_at=clock.now(),
@@ -333,6 +351,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
     run_handlers.register(application)
     debate_handlers.register(application)
     knowledge_handlers.register(application)
+    drift_handlers.register(application)
     application.add_error_handler(on_error)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -360,6 +379,7 @@ def build_application(services: Services, *, token: str, base_url: str) -> Appli
         name=RETENTION_JOB,
         data=keep_alerts(services.settings.howl_config()),
     )
+    schedule_drift(application.job_queue, services.drift, drift_handlers.scan_drift)
     return application
 
 
@@ -481,6 +501,7 @@ async def check_config(settings: Settings) -> None:
     keep_alerts(config)
     anti_pattern_window(config)
     ActionRegistry.from_config(config).check_binaries()
+    check_cron(check_drift(config))
     await build_router(settings, config).aclose()
 
 

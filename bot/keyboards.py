@@ -17,10 +17,11 @@ Scopes, each with its builder and its parser below:
   unpadded base64url of its 16 bytes (49 bytes in all).
 - `k` runbook reviews: `k:<p|r>:<entry id>:<mac>` (Publish / Reject; at most
   48 bytes with the largest id).
-Drift reports add their own scope and parser over the
-same codec; the data names what is acted on (a short id) and the key vouches
-that Howl offered it. Single use and expiry belong to what the id names (an
-approval request), not to the codec.
+- `d` drift-report buttons: `d:<r|a|i>:<report id>:<object index>:<mac>`
+  (Roll back / Adopt / Ignore of the report's object; at most 52 bytes).
+Each scope's data names what is acted on (a short id) and the key vouches
+that Howl offered it; single use and expiry belong to what the id names (an
+approval request, a draft runbook), not to the codec.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from uuid import UUID
 
 from core.alerting.lifecycle import ALLOWED, Command
 from core.alerting.models import Incident, IncidentStatus
+from core.drift.models import DriftReport
 from core.messages import Button, Keyboard
 
 #: Telegram's limit for `callback_data`, in bytes
@@ -299,3 +301,86 @@ def review_press(fields: tuple[str, ...]) -> tuple[Review, int]:
     if not 0 < entry_id <= MAX_INCIDENT_ID:
         raise InvalidCallback("runbook button: out of range")
     return review, entry_id
+
+
+# --- drift reports ------------------------------------------------------------------
+
+DRIFT_SCOPE = "d"
+DriftVerb = Literal["rollback", "adopt", "ignore"]
+#: verb code -> (what the press asks for, the button's label), in the order shown
+DRIFT_VERBS: dict[str, tuple[DriftVerb, str]] = {
+    "r": ("rollback", "↩️ Roll back"),
+    "a": ("adopt", "📥 Adopt"),
+    "i": ("ignore", "🔕 Ignore"),
+}
+_DRIFT_VERBS: dict[str, DriftVerb] = {code: verb for code, (verb, _) in DRIFT_VERBS.items()}
+#: objects a card offers buttons for (a row each); the rest are listed, not offered
+DRIFT_BUTTON_ROWS = 5
+MAX_DRIFT_INDEX = 99
+
+
+@dataclass(frozen=True)
+class DriftPress:
+    """A press on a drift card: which operation, on which object of which stored report.
+
+    The press handler (wired with approvals) loads the report with
+    `DriftStore.get_report(report_id)`, asks for approval, records it in the audit
+    log, then calls `core.drift.operations.roll_back` / `adopt` / `ignore` with
+    `index`.
+    """
+
+    verb: DriftVerb
+    report_id: UUID
+    index: int
+
+
+def drift_keyboard(codec: CallbackCodec, report: DriftReport) -> Keyboard | None:
+    """A row per drifted object (up to DRIFT_BUTTON_ROWS): what can be done with it.
+
+    Roll back needs a desired file (an extra object has none); Adopt needs the live
+    object (a missing one, or a Secret whose values Howl never keeps, has none).
+    """
+    rows: list[tuple[Button, ...]] = []
+    token = short_uuid(report.id)
+    several = len(report.objects) > 1
+    for index, obj in enumerate(report.objects[:DRIFT_BUTTON_ROWS]):
+        offered = {
+            "r": obj.desired_file is not None,
+            "a": obj.live is not None,
+            "i": True,
+        }
+        rows.append(
+            tuple(
+                Button(
+                    text=f"{label} #{index + 1}" if several else label,
+                    callback_data=codec.encode(DRIFT_SCOPE, code, token, str(index)),
+                )
+                for code, (_, label) in DRIFT_VERBS.items()
+                if offered[code]
+            )
+        )
+    return tuple(rows) or None
+
+
+def drift_press(fields: tuple[str, ...]) -> DriftPress:
+    """The fields of a signed `d` button, read back; InvalidCallback if they make no sense."""
+    if len(fields) != 3:
+        raise InvalidCallback("drift button: wrong field count")
+    code, token, raw_index = fields
+    verb = _DRIFT_VERBS.get(code)
+    if verb is None:
+        raise InvalidCallback("drift button: unknown verb")
+    if not (raw_index.isascii() and raw_index.isdigit()) or len(raw_index) > 2:
+        raise InvalidCallback("drift button: bad object index")
+    index = int(raw_index)
+    if str(index) != raw_index or index > MAX_DRIFT_INDEX:
+        raise InvalidCallback("drift button: bad object index")
+    return DriftPress(verb, uuid_of(token), index)
+
+
+def parse_drift(codec: CallbackCodec, data: str | None) -> DriftPress:
+    """The press a signed `d` button asks for; InvalidCallback for anything else."""
+    scope, fields = codec.decode(data)
+    if scope != DRIFT_SCOPE:
+        raise InvalidCallback("not a drift button")
+    return drift_press(fields)

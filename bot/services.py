@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.debates import DebateRuntime
+from bot.drift import DriftRuntime
 from bot.keyboards import CallbackCodec
 from bot.metrics import Metrics
 from core.alerting.alertmanager import AlertmanagerSilences
@@ -73,6 +74,8 @@ class Services:
     chat: ChatService
     #: runbooks and anti-patterns learned from executions (see core/knowledge/service.py)
     knowledge: KnowledgeService
+    #: the drift scanner ([drift] in HOWL_CONFIG), its schedule's job and its cards
+    drift: DriftRuntime
     #: announces unacknowledged incidents again ([incidents] renotify_after); None: off
     renotifier: Renotifier | None = None
     #: Alertmanager's silence API (HOWL_ALERTMANAGER_URL), closed at shutdown; None: not set

@@ -324,3 +324,30 @@ class KnowledgeEntryRow(Base):
     created_at: Mapped[datetime]
     reviewed_by: Mapped[str | None] = mapped_column(String(120))
     reviewed_at: Mapped[datetime | None]
+
+
+class DriftReportRow(Base):
+    """One drift scan's report, as its JSON (what a drift card's buttons name by id)."""
+
+    __tablename__ = "drift_reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scanned_at: Mapped[datetime] = mapped_column(index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    report: Mapped[dict[str, Any]]
+
+
+class DriftMarkRow(Base):
+    """A drift subject marked `announced` or `ignored` at a fingerprint.
+
+    `subject` is the sha256 of the difference's subject (object and field), so a
+    long field path never outgrows the key.
+    """
+
+    __tablename__ = "drift_marks"
+
+    mark: Mapped[str] = mapped_column(String(12), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]

@@ -17,7 +17,7 @@ from core import __version__
 from core.errors import HowlError
 
 #: subcommand modules under bot.cli; each defines `register(subparsers)`
-COMMANDS = ("run", "db", "replay")
+COMMANDS = ("run", "db", "replay", "drift")
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1

@@ -17,9 +17,16 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Context, services_of
 from bot.handlers.approvals import approval_pressed
+from bot.handlers.drift_presses import drift_pressed
 from bot.handlers.incidents import actor_of, done_line
 from bot.handlers.knowledge import KNOWLEDGE_SCOPE, knowledge_pressed
-from bot.keyboards import APPROVAL_SCOPE, INCIDENT_SCOPE, InvalidCallback, incident_press
+from bot.keyboards import (
+    APPROVAL_SCOPE,
+    DRIFT_SCOPE,
+    INCIDENT_SCOPE,
+    InvalidCallback,
+    incident_press,
+)
 from core.alerting.models import Actor
 from core.errors import HowlError
 
@@ -46,6 +53,7 @@ PRESSES = {
     INCIDENT_SCOPE: _incident_pressed,
     APPROVAL_SCOPE: approval_pressed,
     KNOWLEDGE_SCOPE: knowledge_pressed,
+    DRIFT_SCOPE: drift_pressed,
 }
 
 

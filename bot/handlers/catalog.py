@@ -28,5 +28,6 @@ CATALOG: tuple[CommandInfo, ...] = (
     CommandInfo("runs", "", "Recent runs and their states"),
     CommandInfo("runbooks", "", "Runbooks and anti-patterns, with their status"),
     CommandInfo("runbook", "<id>", "One runbook or anti-pattern, whole"),
+    CommandInfo("drift", "", "Scan for config drift now: what differs from Git"),
     CommandInfo("alert", "<text>", "Open a manual incident"),
 )

@@ -3,6 +3,7 @@
 from storage.repositories.approvals import SqlApprovalStore
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.debate import SqlDecisionStore, SqlTurnLog
+from storage.repositories.drift import SqlDriftStore
 from storage.repositories.history import SqlIncidentHistory
 from storage.repositories.incidents import SqlIncidentStore
 from storage.repositories.knowledge import SqlKnowledgeStore
@@ -15,6 +16,7 @@ __all__ = [
     "SqlApprovalStore",
     "SqlAuditLog",
     "SqlDecisionStore",
+    "SqlDriftStore",
     "SqlIncidentHistory",
     "SqlIncidentStore",
     "SqlKnowledgeStore",

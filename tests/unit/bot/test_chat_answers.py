@@ -60,6 +60,7 @@ def test_help_lists_only_what_is_registered(built: set[str]) -> None:
         "/runs — Recent runs and their states",
         "/runbooks — Runbooks and anti-patterns, with their status",
         "/runbook &lt;id&gt; — One runbook or anti-pattern, whole",
+        "/drift — Scan for config drift now: what differs from Git",
         "/alert &lt;text&gt; — Open a manual incident",
     ]
     assert "coming soon" not in render_help({"start", "help"}).text
