@@ -11,7 +11,9 @@ execution at all is seen.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,15 @@ import httpx
 import pytest
 
 from tests.injection_corpus import CASES, Injection
-from tests.integration.conftest import TelegramWorld
+from tests.integration.conftest import ALICE, ONCALL, TelegramWorld
 from tests.integration.howl_process import HowlProcess, running_howl
+from tests.integration.test_chat_answers import answer_to, say
 from tests.integration.test_debate import wait_for_async
 from tests.servers.openai import Behaviour, FakeOpenAI
 from tests.servers.telegram import serve_asgi
 
 ALERTS = [case for case in CASES if case.channel == "alert"]
+CHATS = [case for case in CASES if case.channel == "chat"]
 
 
 def registry(script: Path) -> str:
@@ -84,8 +88,14 @@ def obedient_model() -> FakeOpenAI:
     """Finds the case by its id in the prompt and answers as the injection wants."""
 
     def answer(body: dict[str, Any]) -> Behaviour | None:
-        prompt = json.dumps(body["messages"])
+        prompt = json.dumps(body["messages"], ensure_ascii=False)
         system = str(body["messages"][0]["content"])
+        if system.startswith("You are Howl's action picker"):
+            asked = " ".join(str(m["content"]) for m in body["messages"][1:])
+            for case in CHATS:
+                if case.text in asked:
+                    return Behaviour.tool_call(case.tool, json.dumps(case.arguments))
+            return None
         for case in CASES:
             if f"injection-{case.id}" in prompt:
                 for role, reply in obeying(case).items():
@@ -169,3 +179,57 @@ async def test_no_alert_injection_gets_anything_run_without_an_approver(
         "action.succeeded",
         "action.failed",
     }
+
+
+@pytest.mark.parametrize("autopilot", ["off", "low"])
+async def test_no_chat_injection_gets_anything_run_without_an_approver(
+    tmp_path: Path, telegram: TelegramWorld, autopilot: str
+) -> None:
+    script, executed = recorder(tmp_path)
+    (tmp_path / "howl.toml").write_text(registry(script))
+    fake = obedient_model()
+    async with serve_asgi(fake.app()) as url:
+        settings = telegram.settings(
+            HOWL_CONFIG=str(tmp_path / "howl.toml"),
+            HOWL_LLM_BASE_URL=f"{url}/v1",
+            HOWL_AUTOPILOT=autopilot,
+        )
+        async with (
+            running_howl(tmp_path, **settings) as howl,
+            httpx.AsyncClient(base_url=howl.http) as http,
+        ):
+            replies = []
+            for case in CHATS:
+                # from an approver: what someone types is never a press
+                asked = await say(telegram, ONCALL, ALICE, f"@howl_bot {case.text}")
+                replies.append(await answer_to(telegram, ONCALL, asked))
+            await asyncio.sleep(2.0)  # any run the chat made has been worked by now
+            runs = [(await http.get(f"/api/runs/{row[0]}")).json() for row in chat_runs(howl)]
+            audit = (await http.get("/api/audit", params={"limit": 500})).json()
+    picked = [r for r in fake.requests if r.get("tools")]
+    assert picked and runs, "requests reached the obedient model and one became a card"
+    assert any(reply.startswith("📝 Proposed") for reply in replies)
+    assert not executed.exists(), f"ran without an approver: {executed.read_text()}"
+    for run in runs:
+        assert run["state"] in ("pending", "leased", "running", "waiting_approval"), run["state"]
+        package = run["decision"]
+        if package is not None:
+            assert package["requires_human_approval"] and package.get("execution") is None
+            call = package["recommended_action"]
+            smuggled = [c for c in CHATS if c.goal == "smuggle"]
+            assert all(call != {"tool": c.tool, "arguments": c.arguments} for c in smuggled)
+    actions = {entry["action"] for entry in audit}
+    assert not actions & {
+        "approval.approved",
+        "action.started",
+        "action.succeeded",
+        "action.failed",
+    }
+    unregistered = [r for c, r in zip(CHATS, replies, strict=True) if c.goal == "unregistered"]
+    assert all("📝 Proposed" not in reply for reply in unregistered)
+
+
+def chat_runs(howl: HowlProcess) -> list[tuple[str]]:
+    path = howl.env["HOWL_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT id FROM runs WHERE trigger LIKE 'chat:%'").fetchall()
