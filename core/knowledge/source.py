@@ -33,7 +33,7 @@ def closeness(a: Symptoms, b: Symptoms) -> float:
     >>> x = normalise("KubePodCrashLooping", {"namespace": "prod", "deployment": "api"})
     >>> y = normalise("KubePodCrashLooping", {"namespace": "prod", "deployment": "web"})
     >>> round(closeness(x, y), 2), closeness(x, x)
-    (0.67, 1.0)
+    (0.71, 1.0)
     """
     left, right = a.words(), b.words()
     if not left or not right:

@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -17,6 +18,7 @@ from core.debate.prometheus import PrometheusMetrics
 from core.ports import SystemClock
 from core.redact import Redactor
 from tests.e2e.prometheus import JOB, Prometheus, running_prometheus, serving_exporter
+from tests.servers.telegram import wait_for
 from tests.unit.debate.evidence_fakes import FakeHistory, make_alert, make_view
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +34,12 @@ async def prometheus() -> AsyncIterator[Prometheus]:
             await prometheus.wait_for_samples(GAUGE)
             await prometheus.wait_for_samples(UP)
             yield prometheus
+
+
+def stopped(pid: int) -> bool:
+    """Every thread of the process is stopped (state T in /proc)."""
+    threads = Path(f"/proc/{pid}/task").iterdir()
+    return all((t / "stat").read_text().rsplit(")", 1)[1].split()[0] == "T" for t in threads)
 
 
 def evidence(metrics: PrometheusMetrics, prometheus_url: str) -> EvidenceBuilder:
@@ -130,6 +138,8 @@ async def test_prometheus_becoming_slow_mid_debate_does_not_hold_it(prometheus: 
     """Stopped with SIGSTOP: connections are accepted by the kernel and never answered."""
     metrics = PrometheusMetrics(prometheus.url, timeout_s=0.5)
     prometheus.process.send_signal(signal.SIGSTOP)
+    # the stop is asynchronous: on a busy machine a thread may still answer one request
+    await wait_for(lambda: stopped(prometheus.process.pid), timeout=5, what="Prometheus stopped")
     try:
         snapshot = await asyncio.wait_for(evidence(metrics, prometheus.url).build(7), 5)
     finally:

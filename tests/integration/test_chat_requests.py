@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,14 @@ async def waiting_run(world: TelegramWorld, howl: HowlProcess, card: StoredMessa
     rows = card.reply_markup["inline_keyboard"]  # type: ignore[index]
     labels = [b["text"] for row in rows for b in row]
     assert any("Approve" in t for t in labels) and any("Reject" in t for t in labels)
-    verdict, run_id = parse_approval(CallbackCodec(buttons_key(howl)), rows[0][0]["callback_data"])
+    verdict, _approval_id = parse_approval(
+        CallbackCodec(buttons_key(howl)), rows[0][0]["callback_data"]
+    )
     assert verdict == "approve"
-    return await wait_for_state(howl, str(run_id), "waiting_approval")
+    # the buttons carry the approval request's id; the card's last line names the run
+    found = re.search(r"Run ([0-9a-f-]{36})", card.text)
+    assert found is not None, card.text
+    return await wait_for_state(howl, found[1], "waiting_approval")
 
 
 async def wait_for_state(howl: HowlProcess, run_id: str, state: str) -> dict[str, Any]:
