@@ -29,7 +29,7 @@ from core.debate.work import DebateWork, Evidence, abandoned_package
 from core.llm.completion import Completer
 from core.llm.types import ToolSpec
 from core.ports import CardSink, Clock
-from core.run_worker import RunWorker, reap_expired, recover_orphans, worker_owner
+from core.run_worker import RunWorker, poke_for, reap_expired, recover_orphans, worker_owner
 from core.runs import Reaping, RunEvent, RunStore
 
 log = structlog.get_logger(__name__)
@@ -94,9 +94,8 @@ class DebateRuntime:
             for worker in self.workers
         ]
 
-    def wake(self) -> None:
-        for worker in self.workers:
-            worker.poke()
+    def wake(self, runs: int | None = None) -> None:
+        poke_for(self.workers, runs)
 
     async def stop(self) -> None:
         await self.scheduler.drain()
@@ -113,8 +112,9 @@ class DebateRuntime:
         for decision in applied:
             if decision.event is RunEvent.TIME_OUT:
                 await self._answer_timed_out(decision)
-        if any(d.event is RunEvent.EXPIRE for d in applied):
-            self.wake()
+        expired = sum(d.event is RunEvent.EXPIRE for d in applied)
+        if expired:
+            self.wake(expired)
         return applied
 
     async def _answer_timed_out(self, decision: Reaping) -> None:
@@ -149,9 +149,8 @@ def build_runtime(
     work = DebateWork(evidence, debate, decisions, runs, announce, on_card_change=on_card_change)
     pool = [RunWorker(runs, work, owner=worker_owner(i)) for i in range(workers)]
 
-    def wake() -> None:
-        for worker in pool:
-            worker.poke()
+    def wake(runs: int | None = None) -> None:
+        poke_for(pool, runs)
 
     return DebateRuntime(
         runs=runs,
