@@ -4,9 +4,12 @@ In one run, against a fake OpenAI-compatible model that answers every role
 validly after a fixed latency L (and limits nothing itself):
 - alert to decision card: POST /alerts until the decision card is in the
   emulated on-call group, over the critical path 4·L (diagnose, solve,
-  review ‖ critique, coordinate); alerts one after another, median and worst,
-  each split into its parts (before the first model call, the model's
-  4·L and its gaps, after the last answer) so a fixed cost shows where it is;
+  review ‖ critique, coordinate); alerts one after another, each once the
+  card publisher may flush at once, median and worst, each split into its
+  parts (before the first model call, the model's 4·L and its gaps, after the
+  last answer) so a fixed cost shows where it is; then one alert right after
+  the publisher flushed, where the decision card waits for the incident card
+  it replies to (the publisher's pacing, not the debate);
 - a storm: 50 new incidents in one post, the provider at concurrency 8:
   throughput as a ratio of the ideal, which is every call's L packed into 8
   slots (50 · 5 · L / 8), and the concurrency the fake model saw;
@@ -19,6 +22,7 @@ A missed target is a figure, not a failure: only a broken run raises.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import statistics
 import sys
@@ -47,6 +51,7 @@ from bench.table import Row
 from bot.debates import WORKERS
 from bot.playground.botapi import BotApiEmulator
 from bot.playground.server import create_emulator_app
+from core.alerting.publisher import EVERY_S, SETTLE_S
 from tests.servers.telegram import serve_asgi
 
 TOKEN = "424310:debate-bench-token-local-only-000000"
@@ -60,6 +65,8 @@ EMBEDDED_DEBATES = 200
 #: how long to wait for one card, or for the storm, before calling the run broken
 PATIENCE_S = 120.0
 DECISION = "⚖️ Decision"
+#: the incident card's progress line once its decision card is out
+FINAL_LINE = "decision posted"
 
 
 @dataclass(frozen=True)
@@ -108,10 +115,30 @@ async def until(emulator: BotApiEmulator, done: Callable[[], bool], what: str) -
         version = await emulator.wait_changed(version, 0.5)
 
 
+def final_edit_at(emulator: BotApiEmulator, name: str) -> float | None:
+    """When the incident card naming `name` first said its decision was posted (its last edit)."""
+    for p in emulator.postings:
+        if p.method == "editMessageText" and name in p.text and FINAL_LINE in p.text:
+            return p.at
+    return None
+
+
+async def after_last_edit(emulator: BotApiEmulator, name: str, *, pause_s: float) -> None:
+    """Until the incident card's last edit is in the chat, and `pause_s` beyond it."""
+    await until(emulator, lambda: final_edit_at(emulator, name) is not None, "last card edit")
+    edited = final_edit_at(emulator, name)
+    assert edited is not None
+    await asyncio.sleep(max(0.0, edited + pause_s - time.monotonic()))
+
+
+def sample_name(index: int) -> str:
+    return f"DebateBench{index}"
+
+
 async def card_sample(
     http: httpx.AsyncClient, emulator: BotApiEmulator, model: Model, index: int
 ) -> CardSample:
-    name = f"DebateBench{index}"
+    name = sample_name(index)
     cards_before = len(decision_postings(emulator))
     asked_before = len(model.asked)
     started = time.monotonic()
@@ -129,6 +156,42 @@ async def card_sample(
         last_answer_s=asked[-1][0] + model.latency_s - started,
         incident_card_s=(incident_at - started) if incident_at is not None else math.inf,
     )
+
+
+@dataclass(frozen=True)
+class Cards:
+    """Alerts one after another: with the card publisher idle, and right after it flushed."""
+
+    quiet: list[CardSample]
+    busy: CardSample
+
+
+async def card_samples(
+    http: httpx.AsyncClient, emulator: BotApiEmulator, model: Model, quiet: int
+) -> Cards:
+    """`quiet` alerts, each once the publisher may flush at once, then one right after a flush.
+
+    A new incident's card waits SETTLE_S (0.3 s) for changes to join it, and at most one
+    flush starts per EVERY_S (1 s, core/alerting/publisher.py); the decision card replies
+    to that card, so it cannot go before it. The previous incident's last edit was such a
+    flush: EVERY_S after it the next card waits SETTLE_S only; right after it, about EVERY_S.
+    """
+    samples = []
+    for index in range(quiet + 1):
+        sample = await card_sample(http, emulator, model, index)
+        samples.append(sample)
+        print(
+            f"  card {index}{'' if index < quiet else ' (right after a flush)'}: "
+            f"{sample.total_s:.3f} s = first call {sample.first_call_s:.3f} + model "
+            f"{sample.model_s:.3f} + after {sample.after_s:.3f} "
+            f"(incident card at {sample.incident_card_s:.3f})",
+            file=sys.stderr,
+            flush=True,
+        )
+        pause = EVERY_S if index < quiet - 1 else 0.0
+        if index < quiet:
+            await after_last_edit(emulator, sample_name(index), pause_s=pause)
+    return Cards(quiet=samples[:quiet], busy=samples[quiet])
 
 
 @dataclass(frozen=True)
@@ -208,8 +271,8 @@ async def emulated_telegram() -> AsyncIterator[tuple[BotApiEmulator, str]]:
 
 async def through_howl(
     workdir: Path, model: Model, *, samples: int = CARD_SAMPLES, storm_size: int = STORM
-) -> tuple[list[CardSample], Storm]:
-    """The cards one after another, then the storm, in one `howl run`."""
+) -> tuple[Cards, Storm]:
+    """`samples` quiet cards and one right after a flush, then the storm, in one `howl run`."""
     async with (
         serve_asgi(model.fake.app()) as model_url,
         emulated_telegram() as (emulator, tg),
@@ -226,17 +289,7 @@ async def through_howl(
             howl_process(workdir, **settings) as howl,
             httpx.AsyncClient(base_url=howl.url, timeout=30) as http,
         ):
-            cards = []
-            for index in range(samples):
-                cards.append(await card_sample(http, emulator, model, index))
-                s = cards[-1]
-                print(
-                    f"  card {index}: {s.total_s:.3f} s = first call {s.first_call_s:.3f} + "
-                    f"model {s.model_s:.3f} + after {s.after_s:.3f} "
-                    f"(incident card at {s.incident_card_s:.3f})",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            cards = await card_samples(http, emulator, model, samples)
             crowd = await storm(http, model, storm_size)
             print(
                 f"  storm: {crowd.elapsed_s:.2f} s for {storm_size} (ideal {crowd.ideal_s:.2f} s), "
@@ -251,14 +304,16 @@ def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def rows_of(samples: list[CardSample], crowd: Storm, embedded: list[float]) -> list[Row]:
+def rows_of(cards: Cards, crowd: Storm, embedded: list[float]) -> list[Row]:
     bench = "debate"
+    samples, busy = cards.quiet, cards.busy
     totals = [s.total_s for s in samples]
     median, worst = statistics.median(totals), max(totals)
     path = CRITICAL_PATH_S
     first = statistics.median(s.first_call_s for s in samples)
     gaps = statistics.median(s.model_s - path for s in samples)
     after = statistics.median(s.after_s for s in samples)
+    incident = statistics.median(s.incident_card_s for s in samples)
     p50, p99 = quantile(embedded, 50), quantile(embedded, 99)
     ms, n = 1000, crowd.size
     return [
@@ -268,6 +323,12 @@ def rows_of(samples: list[CardSample], crowd: Storm, embedded: list[float]) -> l
         Row(bench, "  post to the first model call (median)", first * ms, "ms"),
         Row(bench, "  between the model calls, beyond 4·L (median)", gaps * ms, "ms"),
         Row(bench, "  last answer to the card in the chat (median)", after * ms, "ms"),
+        Row(bench, f"  its incident card, replied to (median; publisher settles {SETTLE_S:g} s)",
+            incident, "s"),
+        Row(bench, "alert to decision card right after the publisher flushed", busy.total_s,
+            "s", path, "4·L"),
+        Row(bench, f"  its incident card (at most one flush per {EVERY_S:g} s)",
+            busy.incident_card_s, "s"),
         Row(bench, f"{n} incidents at once, concurrency {CONCURRENCY}: all decided",
             crowd.elapsed_s, "s", crowd.ideal_s, f"ideal {n}·5·L/{CONCURRENCY}"),
         Row(bench, "  throughput against the ideal", crowd.ratio, "x", target=">= 0.9",
@@ -285,9 +346,9 @@ def rows_of(samples: list[CardSample], crowd: Storm, embedded: list[float]) -> l
 
 async def run() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        samples, crowd = await through_howl(Path(tmp), Model())
+        cards, crowd = await through_howl(Path(tmp), Model())
     if crowd.decided != crowd.size:
         raise RuntimeError(f"only {crowd.decided} of {crowd.size} storm incidents were decided")
     embedded, statuses = await embedded_debates(EMBEDDED_DEBATES)
     print(f"  embedded: {statuses}", file=sys.stderr, flush=True)
-    return rows_of(samples, crowd, embedded)
+    return rows_of(cards, crowd, embedded)

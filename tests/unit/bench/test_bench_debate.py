@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.bench_debate import CRITICAL_PATH_S, CardSample, Storm, rows_of
+from bench.bench_debate import CRITICAL_PATH_S, Cards, CardSample, Storm, rows_of
 from bench.debate_world import ANSWERS, Model
 from bench.embedded_debate import INCIDENTS, embedded_debates, realistic_snapshot
 from bench.schedule import schedule_bound
@@ -60,7 +60,9 @@ def test_rows_report_each_figure_with_its_target() -> None:
     card = CardSample(total_s=path * 1.05, first_call_s=0.03, last_answer_s=path + 0.04,
                       incident_card_s=0.4)  # fmt: skip
     crowd = Storm(size=50, elapsed_s=7.0, max_concurrent=8, statuses={"completed": 50})
-    rows = rows_of([card] * 3, crowd, [3.0] * 98 + [60.0, 60.0])
+    busy = CardSample(total_s=1.05, first_call_s=0.03, last_answer_s=path + 0.04,
+                      incident_card_s=1.0)  # fmt: skip
+    rows = rows_of(Cards(quiet=[card] * 3, busy=busy), crowd, [3.0] * 98 + [60.0, 60.0])
     met = {row.figure: row.met for row in rows if row.target not in ("", "-")}
     assert met == {
         "alert to decision card, median of 3 (L = 0.2 s)": True,
@@ -68,5 +70,7 @@ def test_rows_report_each_figure_with_its_target() -> None:
         "  fake model's most calls at once (provider limit 8)": True,
         "embedded engine, full debate p99": False,  # two slow debates in a hundred
     }
+    shown = {row.figure: row.value for row in rows}
+    assert shown["alert to decision card right after the publisher flushed"] == 1.05
     assert crowd.ideal_s == pytest.approx(6.25)
     assert 0.9 < crowd.workers_bound < 1.0
