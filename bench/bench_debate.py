@@ -116,9 +116,10 @@ async def until(emulator: BotApiEmulator, done: Callable[[], bool], what: str) -
 
 
 def final_edit_at(emulator: BotApiEmulator, name: str) -> float | None:
-    """When the incident card naming `name` first said its decision was posted (its last edit)."""
+    """When the incident card naming `name` first said its decision was posted: its last
+    edit (or its first send, when the debate was over before the card settled)."""
     for p in emulator.postings:
-        if p.method == "editMessageText" and name in p.text and FINAL_LINE in p.text:
+        if name in p.text and FINAL_LINE in p.text and not p.text.startswith(DECISION):
             return p.at
     return None
 
