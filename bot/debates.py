@@ -31,7 +31,7 @@ from core.llm.completion import Completer
 from core.llm.types import ToolSpec
 from core.policy import Autopilot
 from core.ports import CardSink, Clock
-from core.run_worker import RunWorker, reap_expired, recover_orphans, worker_owner
+from core.run_worker import RunWorker, poke_for, reap_expired, recover_orphans, worker_owner
 from core.runs import Reaping, Run, RunEvent, RunStore
 
 log = structlog.get_logger(__name__)
@@ -107,9 +107,8 @@ class DebateRuntime:
             for worker in self.workers
         ]
 
-    def wake(self) -> None:
-        for worker in self.workers:
-            worker.poke()
+    def wake(self, runs: int | None = None) -> None:
+        poke_for(self.workers, runs)
 
     async def stop(self) -> None:
         await self.scheduler.drain()
@@ -126,8 +125,9 @@ class DebateRuntime:
         for decision in applied:
             if decision.event is RunEvent.TIME_OUT:
                 await self._answer_timed_out(decision)
-        if any(d.event is RunEvent.EXPIRE for d in applied):
-            self.wake()
+        expired = sum(d.event is RunEvent.EXPIRE for d in applied)
+        if expired:
+            self.wake(expired)
         return applied
 
     async def _answer_timed_out(self, decision: Reaping) -> None:
@@ -180,9 +180,8 @@ def build_runtime(
         RunWorker(runs, work, owner=worker_owner(i), on_settled=on_settled) for i in range(workers)
     ]
 
-    def wake() -> None:
-        for worker in pool:
-            worker.poke()
+    def wake(runs: int | None = None) -> None:
+        poke_for(pool, runs)
 
     return DebateRuntime(
         runs=runs,

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -102,9 +102,12 @@ class RunWorker:
         self._heartbeat_every = heartbeat_every
         self._sleep = sleep
         self._wake = asyncio.Event()
+        #: asleep with nothing to work, and not poked since (see `poke_for`)
+        self.idle = False
 
     def poke(self) -> None:
         """A run was created: look for it now instead of at the next idle tick."""
+        self.idle = False
         self._wake.set()
 
     async def run_forever(self, *, idle: timedelta = timedelta(seconds=5)) -> None:
@@ -114,8 +117,12 @@ class RunWorker:
             self._wake.clear()
             if await self.run_once() is not None:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle.total_seconds())
+            self.idle = True
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), idle.total_seconds())
+            finally:
+                self.idle = False
 
     async def run_once(self) -> Run | None:
         """Claim one pending run and work it to its end; None when none was free.
@@ -173,6 +180,23 @@ class RunWorker:
                 # someone else may have it now: stop, so the work is not done twice
                 work.cancel()
                 return
+
+
+def poke_for(workers: Sequence[RunWorker], runs: int | None = None) -> None:
+    """Wake the workers for `runs` new runs (None: as many as there may be).
+
+    Every worker not idle is poked (one that is claiming looks again; a busy one
+    looks anyway when its run ends), but only as many idle ones as there are
+    runs: waking all eight for one run makes seven claim nothing, and on SQLite
+    each empty claim is a write the winner's next write queues behind.
+    """
+    spare = len(workers) if runs is None else runs
+    for worker in workers:
+        if not worker.idle:
+            worker.poke()
+        elif spare > 0:
+            worker.poke()
+            spare -= 1
 
 
 async def reap_expired(

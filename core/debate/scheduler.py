@@ -40,7 +40,7 @@ def asked_trigger(update_id: int) -> str:
 
 
 class DebateScheduler:
-    def __init__(self, runs: RunStore, clock: Clock, *, wake: Callable[[], None]) -> None:
+    def __init__(self, runs: RunStore, clock: Clock, *, wake: Callable[[int | None], None]) -> None:
         self._runs = runs
         self._clock = clock
         self._wake = wake
@@ -63,7 +63,7 @@ class DebateScheduler:
     async def schedule(self, incidents: Sequence[Incident]) -> int:
         made = await self._runs.create_many([(i.id, priority_of(i)) for i in incidents], OPENED)
         if made:
-            self._wake()
+            self._wake(made)
         return made
 
     async def ask(self, incident_id: int, update_id: int) -> Run:
@@ -71,7 +71,7 @@ class DebateScheduler:
         run = await self._runs.create(
             incident_id, asked_trigger(update_id), priority=ASKED_PRIORITY
         )
-        self._wake()
+        self._wake(1)
         return run
 
     async def catch_up(self) -> int:
@@ -81,7 +81,7 @@ class DebateScheduler:
         made = await self._runs.create_many([(i, 0) for i in missing], OPENED) if missing else 0
         if made:
             log.warning("debate_runs_caught_up", incidents=made)
-            self._wake()
+            self._wake(made)
         return made
 
     async def drain(self) -> None:

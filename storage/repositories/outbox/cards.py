@@ -139,11 +139,27 @@ async def resolve_edit(session: AsyncSession, row: OutboxRow) -> bool:
     return True
 
 
-async def card_posted(session: AsyncSession, key: str, *, message_id: int | None) -> None:
-    """The card's first send went through: remember its message for later edits."""
+async def card_posted(
+    session: AsyncSession, key: str, *, message_id: int | None, at: datetime
+) -> None:
+    """The card's first send went through: remember its message for later edits, and let
+    the sends held for it (`reply_target`) go now instead of at their next look."""
     card = await session.get(CardRow, key, with_for_update=True)
     if card is not None:
         card.message_id = message_id
+    # a decision ready before its incident's card waited REPLY_RETRY (1 s) more after the
+    # card was out: most of an alert-to-decision time when the card was late to settle
+    await session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.reply_to_card == key,
+            OutboxRow.reply_to_message_id.is_(None),
+            OutboxRow.attempts == 0,  # held, never tried: a backoff keeps its own time
+            OutboxRow.not_before > at,
+        )
+        .values(not_before=at)
+    )
 
 
 async def forget_card(session: AsyncSession, key: str) -> None:

@@ -129,7 +129,7 @@ class SqlDeliveryQueue(OutboxPart):
             if message_id is not None:
                 row.message_id = message_id
             if row.kind == OutboundKind.SEND and row.card_key is not None:
-                await card_posted(session, row.card_key, message_id=message_id)
+                await card_posted(session, row.card_key, message_id=message_id, at=at)
 
     async def mark_retry(self, item_id: int, *, not_before: datetime, error: str) -> None:
         async with self._sessions.begin() as session:

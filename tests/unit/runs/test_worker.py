@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Any
 
 import pytest
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.run_worker import RunWorker, reap_expired
+from core.run_worker import RunWorker, poke_for, reap_expired
 from core.runs import Run, RunEvent, RunState
+from storage.repositories.runs import SqlRunStore
 from tests.run_scenarios import LEASE, FakeClock, add_incident, store
 
 
@@ -175,3 +178,70 @@ async def test_run_forever_works_a_run_when_poked(engine: AsyncEngine) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+class CountingClaims:
+    """A run store that counts claims (each one a write transaction on SQLite)."""
+
+    def __init__(self, inner: SqlRunStore) -> None:
+        self._inner = inner
+        self.claims = 0
+        self.looked = asyncio.Event()
+
+    async def claim(self, owner: str, *, lease_for: timedelta) -> Run | None:
+        self.claims += 1
+        self.looked.set()
+        return await self._inner.claim(owner, lease_for=lease_for)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+async def all_idle(workers: list[RunWorker]) -> None:
+    """Until every worker sleeps with nothing to do (each looked once at start)."""
+    while not all(w.idle for w in workers):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(("runs", "claims"), [(1, 1), (2, 2), (None, 4)])
+async def test_new_runs_wake_only_as_many_idle_workers_as_there_are_runs(
+    engine: AsyncEngine, runs: int | None, claims: int
+) -> None:
+    clock = FakeClock()
+    made = [await add_incident(engine, f"g{i}") for i in range(runs or 1)]
+    done: asyncio.Queue[str] = asyncio.Queue()
+
+    async def work(run: Run) -> RunEvent:
+        done.put_nowait(str(run.id))
+        return RunEvent.COMPLETE
+
+    counting = CountingClaims(store(engine, clock))
+    workers = [RunWorker(counting, work, owner=f"w{i}") for i in range(4)]  # type: ignore[arg-type]
+    tasks = [asyncio.create_task(w.run_forever(idle=LEASE * 100)) for w in workers]
+    try:
+        await asyncio.wait_for(all_idle(workers), 30)
+        counting.claims = 0
+        for incident in made:
+            await store(engine, clock).create(incident, "opened")
+        poke_for(workers, runs)
+        for _ in made:
+            await asyncio.wait_for(done.get(), 30)
+        await asyncio.wait_for(all_idle(workers), 30)
+        # each woken worker claims its run, then once more and finds nothing
+        assert counting.claims == claims + min(claims, len(made))
+        assert sum(not w.idle for w in workers) == 0
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_worker_that_is_not_idle_is_always_poked(engine: AsyncEngine) -> None:
+    async def work(_run: Run) -> RunEvent:
+        return RunEvent.COMPLETE
+
+    looking, idle = (RunWorker(store(engine, FakeClock()), work, owner=o) for o in ("a", "b"))
+    idle.idle = True
+    poke_for([looking, idle], 0)
+    assert idle.idle, "no run for it: left asleep"
+    assert looking._wake.is_set(), "one that is claiming looks again, as before"

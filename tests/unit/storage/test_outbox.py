@@ -89,6 +89,25 @@ async def test_a_change_during_the_send_becomes_an_edit(outbox: SqlOutbox) -> No
     assert await due(outbox) == [("edit", "c", "v2")]
 
 
+async def test_a_reply_held_for_its_card_goes_as_soon_as_the_card_is_posted(
+    outbox: SqlOutbox,
+) -> None:
+    now = FakeClock().at
+    await outbox.cards.put_card(card("incident", "the incident"))
+    answer = card("decision", "the decision").model_copy(update={"reply_to_card": "incident"})
+    await outbox.cards.put_card(answer)
+    due_now = {i.card_key: i for i in await outbox.queue.due(now=now, limit=10)}
+    assert await outbox.queue.claim(due_now["decision"].id) is None, "held for its card"
+    assert [i.card_key for i in await outbox.queue.due(now=now, limit=10)] == ["incident"]
+    assert await outbox.queue.claim(due_now["incident"].id) is not None
+    await outbox.queue.mark_sent(due_now["incident"].id, message_id=10, at=now)
+    # due at once, not at the held send's next look a second later
+    [held] = await outbox.queue.due(now=now, limit=10)
+    claimed = await outbox.queue.claim(held.id)
+    assert claimed is not None and claimed.card_key == "decision"
+    assert claimed.reply_to_message_id == 10
+
+
 async def test_replies_come_before_cards(outbox: SqlOutbox) -> None:
     await outbox.cards.put_card(card("c", "card"))
     await outbox.queue.reply(-1, Rendered(text="answer"))
