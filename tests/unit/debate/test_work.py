@@ -216,7 +216,7 @@ def incident(incident_id: int, severity: Severity) -> Incident:
 
 async def test_new_incidents_get_a_run_each_most_severe_first_and_wake_the_workers() -> None:
     runs, woken = Runs(), []
-    scheduler = DebateScheduler(runs, FixedClock(), wake=lambda: woken.append(1))  # type: ignore[arg-type]
+    scheduler = DebateScheduler(runs, FixedClock(), wake=lambda *_: woken.append(1))  # type: ignore[arg-type]
     scheduler.opened([incident(1, Severity.WARNING), incident(2, Severity.CRITICAL)])
     await scheduler.drain()
     assert runs.made == [([(1, 1), (2, 3)], OPENED)]
@@ -226,13 +226,13 @@ async def test_new_incidents_get_a_run_each_most_severe_first_and_wake_the_worke
 
 async def test_catch_up_makes_the_runs_a_crash_left_unmade() -> None:
     runs, woken = Runs(missing=[4, 9]), []
-    scheduler = DebateScheduler(runs, FixedClock(), wake=lambda: woken.append(1))  # type: ignore[arg-type]
+    scheduler = DebateScheduler(runs, FixedClock(), wake=lambda *_: woken.append(1))  # type: ignore[arg-type]
     assert await scheduler.catch_up() == 2
     assert runs.made == [([(4, 0), (9, 0)], OPENED)] and woken == [1]
 
 
 async def test_a_debate_asked_for_goes_first_once_per_update() -> None:
     runs = Runs()
-    scheduler = DebateScheduler(runs, FixedClock(), wake=lambda: None)  # type: ignore[arg-type]
+    scheduler = DebateScheduler(runs, FixedClock(), wake=lambda *_: None)  # type: ignore[arg-type]
     run = await scheduler.ask(7, update_id=4242)
     assert runs.asked == [(7, asked_trigger(4242), 10)] and run.trigger == "debate:4242"

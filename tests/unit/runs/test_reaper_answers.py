@@ -32,7 +32,7 @@ async def test_a_run_out_of_attempts_is_answered_once_with_a_package_asking_for_
     runtime = DebateRuntime(
         runs=runs,
         decisions=decisions,
-        scheduler=DebateScheduler(runs, clock, wake=lambda: None),
+        scheduler=DebateScheduler(runs, clock, wake=lambda *_: None),
         announce=posted,  # type: ignore[arg-type]
         clock=clock,
         workers=[],
