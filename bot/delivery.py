@@ -62,8 +62,9 @@ BULK_HEADROOM = 3
 ANNOUNCE_WITHIN_S = 45.0
 #: while a storm lasts, own cards leave this many announcement slots for its digests
 DIGEST_RESERVE = 3
-#: slots a decision card leaves free: a storm's decisions never take the slot a new
-#: incident's announcement (its card or a digest) or a person's reply needs
+#: slots a decision card leaves free while its chat storms (outside a storm it is an
+#: announcement like others): a storm's decisions never take the slot a new incident's
+#: announcement (its card or a digest) or a person's reply needs
 DECISION_HEADROOM = ANNOUNCE_HEADROOM + DIGEST_RESERVE + 1
 #: a chat that folded nothing for this long is calm again: folded cards may unfold
 STORM_CALM_S = 20.0
@@ -260,7 +261,11 @@ class DeliveryWorker:
         global_wait = self._global.wait(now)
         if item.kind == OutboundKind.DELETE:
             return global_wait
-        chat_wait = self._budget(item.chat_id).wait(now, keep_free=headroom(item.priority))
+        keep_free = headroom(item.priority)
+        if item.priority == Priority.DECISION and not self._storming(item.chat_id, now):
+            # outside a storm a decision is an announcement like any other
+            keep_free = ANNOUNCE_HEADROOM
+        chat_wait = self._budget(item.chat_id).wait(now, keep_free=keep_free)
         spacing = 0.0
         if item.kind == OutboundKind.EDIT and item.card_key in self._last_card_delivery:
             spacing = self._last_card_delivery[item.card_key] + EDIT_SPACING_S - now
@@ -290,11 +295,14 @@ class DeliveryWorker:
             changed = await self._unfold(chat_id, now) or changed
         return changed
 
+    def _storming(self, chat_id: int, now: float) -> bool:
+        """The chat folded new cards into a digest within the last STORM_CALM_S."""
+        last = self._last_fold.get(chat_id)
+        return last is not None and now - last < STORM_CALM_S
+
     def _digest_slots(self, chat_id: int, now: float) -> int:
         """Announcement slots kept for digests in this chat."""
-        last = self._last_fold.get(chat_id)
-        storming = last is not None and now - last < STORM_CALM_S
-        return DIGEST_RESERVE if storming else 1
+        return DIGEST_RESERVE if self._storming(chat_id, now) else 1
 
     async def _unfold(self, chat_id: int, now: float) -> bool:
         """After the storm: cards that show only as a digest line get their own message."""
@@ -334,9 +342,15 @@ class DeliveryWorker:
                 }
             self._last_card_delivery[item.card_key] = now
         self._busy.add(item.chat_id)
-        task = asyncio.create_task(self._deliver(item), name=f"howl-deliver-{item.id}")
+        task = asyncio.create_task(self._deliver(item, now), name=f"howl-deliver-{item.id}")
         self._tasks.add(task)
         task.add_done_callback(functools.partial(self._finished, chat_id=item.chat_id))
+
+    def _not_sent(self, item: OutboundMessage, launched_at: float) -> None:
+        """Give back the slots `_launch` took for a delivery that did not happen."""
+        self._global.forget(launched_at)
+        if item.kind != OutboundKind.DELETE:
+            self._budget(item.chat_id).forget(launched_at)
 
     def _finished(self, task: asyncio.Task[None], chat_id: int) -> None:
         self._tasks.discard(task)
@@ -345,14 +359,18 @@ class DeliveryWorker:
 
     # --- one delivery --------------------------------------------------------------
 
-    async def _deliver(self, queued: OutboundMessage) -> None:
+    async def _deliver(self, queued: OutboundMessage, launched_at: float) -> None:
         item = await self._outbox.claim(queued.id)
         if item is None:
+            # gone, or held (a reply waiting for the card it answers): nothing was sent,
+            # so it must not cost the chat a slot
+            self._not_sent(queued, launched_at)
             return
         if item.kind != OutboundKind.SEND and item.message_id is None:
             # A card edit whose first send has not gone through yet.
             later = self._clock.now() + timedelta(seconds=_CARD_NOT_POSTED_YET)
             await self._outbox.release(item.id, not_before=later)
+            self._not_sent(queued, launched_at)
             return
         try:
             message_id = await self._call(item)

@@ -8,6 +8,7 @@ never meets a 429; the playground emulator enforces the same numbers.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass
 
@@ -87,6 +88,17 @@ class SlidingBudget:
 
     def record(self, now: float) -> None:
         self._times.append(now)
+
+    def forget(self, at: float) -> None:
+        """Take back a delivery recorded at `at` that was never made (its claim was declined).
+
+        >>> budget = SlidingBudget(Window(2, 10.0))
+        >>> budget.record(1.0); budget.record(2.0); budget.forget(2.0)
+        >>> budget.remaining(3.0)
+        1
+        """
+        with contextlib.suppress(ValueError):  # already expired out of the window
+            self._times.remove(at)
 
     def block_until(self, until: float, now: float) -> None:
         """Fill the window so nothing goes before `until` (after a 429)."""

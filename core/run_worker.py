@@ -130,13 +130,12 @@ class RunWorker:
         Returns the run as this worker left it (completed or failed), or as it
         was when the lease was lost.
         """
-        run = await self._store.claim(self.owner, lease_for=self._lease_for)
+        run = await self._store.claim(self.owner, lease_for=self._lease_for, start=True)
         if run is None:
             return None
         with bound_to_run(run.id, run.traceparent):
             log.info("run_claimed", attempt=run.attempts, incident_id=run.incident_id)
             try:
-                run = await self._store.advance(run, RunEvent.START)
                 event, reason = await self._work_with_heartbeat(run)
                 run = await self._store.advance(run, event, reason=reason)
             except (StaleRun, LeaseLost):

@@ -247,9 +247,10 @@ class RunStore(Protocol):
         """Newest first."""
         ...
 
-    async def claim(self, owner: str, *, lease_for: timedelta) -> Run | None:
+    async def claim(self, owner: str, *, lease_for: timedelta, start: bool = False) -> Run | None:
         """Lease the most urgent pending run (priority, then age) to `owner` (attempts + 1);
-        None when none is free."""
+        None when none is free. With `start` the run is also started (claim, then start,
+        in one write: a worker starts what it claims at once)."""
         ...
 
     async def heartbeat(self, run: Run, *, lease_for: timedelta) -> bool:

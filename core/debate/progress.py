@@ -1,10 +1,13 @@
 """The incident card's progress line ("diagnosing… 12 s"), kept fresh within the chat's budget.
 
 A debate moves through its stages in milliseconds with the embedded engine and
-in minutes with a slow model. The card is edited at most once per `every_s`
-(10 s): a stage reached sooner is shown at the next tick, and a tick with no
-new stage still refreshes the elapsed time. The final stage is always written
-at once, so the card never stays on "deciding…" after the decision is posted.
+in minutes with a slow model. Nothing is shown for the first `first_after_s`
+(2 s): a debate that ends sooner costs the card one edit ("decision posted"),
+not two, and a storm of fast debates no edits of progress at all. After that
+the card is edited at most once per `every_s` (10 s): a stage reached sooner is
+shown at the next tick, and a tick with no new stage still refreshes the
+elapsed time. The final stage is always written at once, so the card never
+stays on "deciding…" after the decision is posted.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ log = structlog.get_logger(__name__)
 
 #: at most one edit of the incident card per this many seconds while a debate runs
 EVERY_S = 10.0
+#: a debate that ends within this shows no progress line, only its end
+FIRST_AFTER_S = 2.0
 
 
 class StageBoard(Protocol):
@@ -42,6 +47,7 @@ class CardProgress:
         *,
         on_change: Callable[[Iterable[int]], None],
         every_s: float = EVERY_S,
+        first_after_s: float = FIRST_AFTER_S,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -49,6 +55,7 @@ class CardProgress:
         self._run = run
         self._on_change = on_change
         self._every_s = every_s
+        self._first_after_s = first_after_s
         self._mono = monotonic
         self._sleep = sleep
         self._stage: str | None = None
@@ -57,8 +64,9 @@ class CardProgress:
         self.writes = 0
 
     async def progress(self, run_id: UUID, incident_id: int, stage: str) -> None:
+        # before the first tick nothing is written: the tick shows what was reached by then
         self._stage = stage
-        if self._written_at is None or self._mono() - self._written_at >= self._every_s:
+        if self._written_at is not None and self._mono() - self._written_at >= self._every_s:
             await self._write(stage)
 
     async def finish(self, stage: str) -> None:
@@ -78,8 +86,10 @@ class CardProgress:
                 await ticker
 
     async def _tick(self) -> None:
+        pause = self._first_after_s
         while True:
-            await self._sleep(self._every_s)
+            await self._sleep(pause)
+            pause = self._every_s
             if self._stage is not None:
                 try:
                     await self._write(self._stage)

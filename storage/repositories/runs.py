@@ -185,7 +185,7 @@ class SqlRunStore:
             rows = await session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))
             return [_run(row) for row in rows]
 
-    async def claim(self, owner: str, *, lease_for: timedelta) -> Run | None:
+    async def claim(self, owner: str, *, lease_for: timedelta, start: bool = False) -> Run | None:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             candidates = await session.scalars(
@@ -208,6 +208,10 @@ class SqlRunStore:
                         "lease_expires_at": now + lease_for,
                     },
                 )
+                if claimed is not None and start:
+                    return await self._apply(
+                        session, claimed, RunEvent.START, now=now, reason=claimed.reason
+                    )
                 if claimed is not None:
                     return claimed
         return None

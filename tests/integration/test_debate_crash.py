@@ -39,6 +39,8 @@ async def test_a_debate_killed_mid_way_finishes_after_restart_with_one_decision_
             await wait_for(lambda: incident_card(telegram), what="the incident card")
             # the Diagnostician's request is at the model: the debate is under way
             await wait_for(lambda: fake.in_flight == 1, timeout=20, what="the debate to start")
+            # the card shows the stage from 2 s on
+            await wait_for(lambda: runs(first)[0][3] is not None, timeout=10, what="the stage")
             [(run_id, state, attempts, stage, owner)] = runs(first)
             assert (state, attempts, stage) == ("running", 1, "diagnosing")
             first.proc.send_signal(signal.SIGKILL)

@@ -117,9 +117,9 @@ async def test_a_debate_run_stores_its_package_once_and_waits_for_approval() -> 
     [package] = announced.packages
     assert decisions.saved == {RUN: package}
     assert package.approval.state is ApprovalState.WAITING
-    # the first stage at once, the others within 10 s are left to the tick, the end at once
-    assert board.stages == ["diagnosing", "posted"]
-    assert poked == [7, 7]
+    # a debate done within 2 s shows no progress line, only its end (one card edit)
+    assert board.stages == ["posted"]
+    assert poked == [7]
 
 
 async def test_a_package_proposing_nothing_completes_the_run() -> None:
@@ -161,11 +161,11 @@ class Clock:
 
 
 async def test_progress_edits_the_card_at_most_every_ten_seconds_and_the_end_at_once() -> None:
-    board, mono, naps = Board(), Clock(), asyncio.Queue[None]()
+    board, mono, naps = Board(), Clock(), asyncio.Queue[float]()
     go = asyncio.Event()
 
-    async def sleep(_seconds: float) -> None:
-        naps.put_nowait(None)
+    async def sleep(seconds: float) -> None:
+        naps.put_nowait(seconds)
         await go.wait()
         go.clear()
 
@@ -173,16 +173,21 @@ async def test_progress_edits_the_card_at_most_every_ten_seconds_and_the_end_at_
         board, a_run(), on_change=lambda _ids: None, monotonic=mono, sleep=sleep
     )
     async with progress.ticking():
-        await naps.get()
+        assert await naps.get() == 2.0  # the first tick comes after 2 s
         await progress.progress(RUN, 7, "diagnosing")
-        mono.t = 3.0
+        assert board.stages == [], "nothing shown before the first tick"
+        mono.t = 2.0
+        go.set()  # the first tick: the stage reached by then
+        assert await naps.get() == 10.0
+        assert board.stages == ["diagnosing"]
+        mono.t = 5.0
         await progress.progress(RUN, 7, "solving")  # too soon: shown at the next tick
         assert board.stages == ["diagnosing"]
-        mono.t = 10.0
+        mono.t = 12.0
         go.set()  # the tick: the stage reached meanwhile, and the elapsed time, refreshed
         await naps.get()
         assert board.stages == ["diagnosing", "solving"]
-        mono.t = 11.0
+        mono.t = 13.0
         await progress.finish("posted")
     assert board.stages == ["diagnosing", "solving", "posted"]
 

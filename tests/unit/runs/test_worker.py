@@ -188,10 +188,10 @@ class CountingClaims:
         self.claims = 0
         self.looked = asyncio.Event()
 
-    async def claim(self, owner: str, *, lease_for: timedelta) -> Run | None:
+    async def claim(self, owner: str, *, lease_for: timedelta, start: bool = False) -> Run | None:
         self.claims += 1
         self.looked.set()
-        return await self._inner.claim(owner, lease_for=lease_for)
+        return await self._inner.claim(owner, lease_for=lease_for, start=start)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
