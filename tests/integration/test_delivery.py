@@ -236,3 +236,34 @@ async def test_after_the_storm_open_folded_incidents_get_their_own_card(
     assert f"L{folded[0]} resolved" in digest, "the line follows its incident's state"
     sends = [p.at for p in emulator.postings if p.method == "sendMessage"]
     assert len(sends) == 30, "29 cards of their own and one digest"
+
+
+async def test_a_reply_held_for_its_card_costs_the_chat_no_slot_while_it_waits(
+    pipeline: Pipeline,
+) -> None:
+    """A decision ready before its incident's card waits for it; each look it takes at the
+    card is no delivery, so it must not spend the group's 20-a-minute window."""
+    worker = pipeline.worker()
+    await worker.start()
+    try:
+        answer = card("decision:1", "the decision").model_copy(
+            update={"reply_to_card": "incident:1", "priority": Priority.DECISION}
+        )
+        await pipeline.outbox.cards.put_card(answer)
+        await asyncio.sleep(3.5)  # three looks at a card that is not there yet
+        assert pipeline.world.emulator.bot_messages(ONCALL) == []
+        await pipeline.outbox.cards.put_card(card("incident:1", "the incident"))
+        sent = await wait_for(
+            lambda: (
+                len(pipeline.world.emulator.bot_messages(ONCALL)) == 2
+                and pipeline.world.emulator.bot_messages(ONCALL)
+            ),
+            timeout=10,
+        )
+        incident, decision = sent
+        assert decision.reply_to == incident.message_id
+        # two messages went out, and two slots of the window are taken: no more
+        budget = worker._budget(ONCALL)  # the window is the worker's own state
+        assert budget.remaining(time.monotonic()) == budget.window.count - 2
+    finally:
+        await worker.stop()
