@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
-from bot.handlers.runs import REAP_EVERY, reap_runs
+from bot.handlers.runs import CATCH_UP_EVERY, REAP_EVERY, catch_up_debates, reap_runs
 from bot.http.app import build_http_app
 from bot.services import Services
 from core.debate.models import Role, Vote
@@ -19,7 +19,7 @@ from core.ports import SystemClock
 from core.runs import RunEvent, RunState
 from storage.db import create_engine, session_factory
 from storage.repositories import SqlRunStore
-from storage.tables import RunRow
+from storage.tables import IncidentRow, RunRow
 from tests.debate_store_scenarios import package, turn
 from tests.integration.conftest import ALICE, TelegramWorld
 from tests.integration.howl_process import running_howl
@@ -137,6 +137,28 @@ async def test_the_reaper_is_scheduled_and_reaps(services: Services) -> None:
     after = await services.runs.get(run.id)
     assert after is not None
     assert (after.state, after.reason) == (RunState.PENDING, "lease of dead expired; retrying")
+
+
+async def test_the_debate_catch_up_is_scheduled_and_makes_the_runs_a_crash_left_unmade(
+    services: Services,
+) -> None:
+    application = build_application(services, token="1:x", base_url="http://127.0.0.1:9/bot")
+    assert application.job_queue is not None
+    [job] = application.job_queue.get_jobs_by_name("debate-catch-up")
+    assert job.callback is catch_up_debates
+    assert job.trigger.interval == CATCH_UP_EVERY  # type: ignore[attr-defined]
+    # an open incident committed by a process that died before making its run
+    incident = await add_incident(services.engine)
+    async with session_factory(services.engine).begin() as session:
+        row = await session.get(IncidentRow, incident)
+        assert row is not None
+        row.created_at = SystemClock().now()  # opened just now, not on the scenario's day
+    assert await services.runs.for_incident(incident, limit=5) == []
+    await job.run(application)
+    [made] = await services.runs.for_incident(incident, limit=5)
+    assert (made.trigger, made.state) == ("opened", RunState.PENDING)
+    await job.run(application)
+    assert len(await services.runs.for_incident(incident, limit=5)) == 1, "made once"
 
 
 async def test_runs_in_the_chat(tmp_path: Path, telegram: TelegramWorld) -> None:
