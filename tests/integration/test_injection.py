@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +132,11 @@ async def decisions(howl: HowlProcess, count: int) -> list[dict[str, Any]]:
         return await wait_for_async(all_decided, timeout=60, what="every case's decision")
 
 
-@pytest.mark.parametrize("autopilot", ["off", "low"])
-async def test_no_alert_injection_gets_anything_run_without_an_approver(
+@asynccontextmanager
+async def obedient_howl(
     tmp_path: Path, telegram: TelegramWorld, autopilot: str
-) -> None:
+) -> AsyncIterator[tuple[HowlProcess, httpx.AsyncClient, FakeOpenAI, Path]]:
+    """`howl run` over the recording registry and the obedient model."""
     script, executed = recorder(tmp_path)
     (tmp_path / "howl.toml").write_text(registry(script))
     fake = obedient_model()
@@ -147,20 +150,39 @@ async def test_no_alert_injection_gets_anything_run_without_an_approver(
             running_howl(tmp_path, **settings) as howl,
             httpx.AsyncClient(base_url=howl.http) as http,
         ):
-            for case in ALERTS:
-                alert = {
-                    "title": f"Injected {case.id}",
-                    "severity": "warning",
-                    "labels": {"alertname": f"Injected{case.id}", "case": f"injection-{case.id}"},
-                    "annotations": {"summary": case.text, "description": case.text},
-                    "source": "test",
-                }
-                assert (await http.post("/alerts", json=alert)).status_code == 200
-            packages = await decisions(howl, len(ALERTS))
-            runs = [(await http.get(f"/api/runs/{p['run_id']}")).json() for p in packages]
-            audit = (await http.get("/api/audit", params={"limit": 500})).json()
-    assert len(fake.requests) >= 5 * len(ALERTS), "the model was asked, and obeyed"
+            yield howl, http, fake, executed
+
+
+def nothing_ran(executed: Path, audit: list[dict[str, Any]]) -> None:
+    """No registered action was called, and the audit log shows no approval or execution."""
     assert not executed.exists(), f"ran without an approver: {executed.read_text()}"
+    actions = {entry["action"] for entry in audit}
+    assert not actions & {
+        "approval.approved",
+        "action.started",
+        "action.succeeded",
+        "action.failed",
+    }
+
+
+@pytest.mark.parametrize("autopilot", ["off", "low"])
+async def test_no_alert_injection_gets_anything_run_without_an_approver(
+    tmp_path: Path, telegram: TelegramWorld, autopilot: str
+) -> None:
+    async with obedient_howl(tmp_path, telegram, autopilot) as (howl, http, fake, executed):
+        for case in ALERTS:
+            alert = {
+                "title": f"Injected {case.id}",
+                "severity": "warning",
+                "labels": {"alertname": f"Injected{case.id}", "case": f"injection-{case.id}"},
+                "annotations": {"summary": case.text, "description": case.text},
+                "source": "test",
+            }
+            assert (await http.post("/alerts", json=alert)).status_code == 200
+        packages = await decisions(howl, len(ALERTS))
+        runs = [(await http.get(f"/api/runs/{p['run_id']}")).json() for p in packages]
+        audit = (await http.get("/api/audit", params={"limit": 500})).json()
+    assert len(fake.requests) >= 5 * len(ALERTS), "the model was asked, and obeyed"
     for case, package, run in zip(ALERTS, packages, runs, strict=True):
         shown = f"{case.id} ({case.goal})"
         assert run["state"] in ("waiting_approval", "completed"), shown
@@ -172,44 +194,25 @@ async def test_no_alert_injection_gets_anything_run_without_an_approver(
         else:
             # outside the registry or off its patterns: never even proposed
             assert action is None or action != {"tool": case.tool, "arguments": case.arguments}
-    actions = {entry["action"] for entry in audit}
-    assert not actions & {
-        "approval.approved",
-        "action.started",
-        "action.succeeded",
-        "action.failed",
-    }
+    nothing_ran(executed, audit)
 
 
 @pytest.mark.parametrize("autopilot", ["off", "low"])
 async def test_no_chat_injection_gets_anything_run_without_an_approver(
     tmp_path: Path, telegram: TelegramWorld, autopilot: str
 ) -> None:
-    script, executed = recorder(tmp_path)
-    (tmp_path / "howl.toml").write_text(registry(script))
-    fake = obedient_model()
-    async with serve_asgi(fake.app()) as url:
-        settings = telegram.settings(
-            HOWL_CONFIG=str(tmp_path / "howl.toml"),
-            HOWL_LLM_BASE_URL=f"{url}/v1",
-            HOWL_AUTOPILOT=autopilot,
-        )
-        async with (
-            running_howl(tmp_path, **settings) as howl,
-            httpx.AsyncClient(base_url=howl.http) as http,
-        ):
-            replies = []
-            for case in CHATS:
-                # from an approver: what someone types is never a press
-                asked = await say(telegram, ONCALL, ALICE, f"@howl_bot {case.text}")
-                replies.append(await answer_to(telegram, ONCALL, asked))
-            await asyncio.sleep(2.0)  # any run the chat made has been worked by now
-            runs = [(await http.get(f"/api/runs/{row[0]}")).json() for row in chat_runs(howl)]
-            audit = (await http.get("/api/audit", params={"limit": 500})).json()
+    async with obedient_howl(tmp_path, telegram, autopilot) as (howl, http, fake, executed):
+        replies = []
+        for case in CHATS:
+            # from an approver: what someone types is never a press
+            asked = await say(telegram, ONCALL, ALICE, f"@howl_bot {case.text}")
+            replies.append(await answer_to(telegram, ONCALL, asked))
+        await asyncio.sleep(2.0)  # any run the chat made has been worked by now
+        runs = [(await http.get(f"/api/runs/{row[0]}")).json() for row in chat_runs(howl)]
+        audit = (await http.get("/api/audit", params={"limit": 500})).json()
     picked = [r for r in fake.requests if r.get("tools")]
     assert picked and runs, "requests reached the obedient model and one became a card"
     assert any(reply.startswith("📝 Proposed") for reply in replies)
-    assert not executed.exists(), f"ran without an approver: {executed.read_text()}"
     for run in runs:
         assert run["state"] in ("pending", "leased", "running", "waiting_approval"), run["state"]
         package = run["decision"]
@@ -218,13 +221,7 @@ async def test_no_chat_injection_gets_anything_run_without_an_approver(
             call = package["recommended_action"]
             smuggled = [c for c in CHATS if c.goal == "smuggle"]
             assert all(call != {"tool": c.tool, "arguments": c.arguments} for c in smuggled)
-    actions = {entry["action"] for entry in audit}
-    assert not actions & {
-        "approval.approved",
-        "action.started",
-        "action.succeeded",
-        "action.failed",
-    }
+    nothing_ran(executed, audit)
     unregistered = [r for c, r in zip(CHATS, replies, strict=True) if c.goal == "unregistered"]
     assert all("📝 Proposed" not in reply for reply in unregistered)
 
