@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine
+from storage.migrate import upgrade
 from tests.conftest import require_binary
 from tests.integration.conftest import telegram  # noqa: F401 - the emulated Telegram, shared
 from tests.servers.postgres import pg_binary, postgres_cluster
@@ -41,3 +43,14 @@ async def create_database(postgres_url: str, name: str) -> str:
     finally:
         await admin.dispose()
     return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+async def engine(postgres_url: str, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """A fresh, migrated database for each test, named after its module and test."""
+    module = request.node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    name = f"{module}_{request.node.name.removeprefix('test_')}"[:60]
+    engine = create_engine(await create_database(postgres_url, name))
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()

@@ -3,15 +3,12 @@ DELETE and TRUNCATE of a turn; one package per run under racing saves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.debate.models import Role
-from storage.db import create_engine
 from storage.migrate import head_revision, upgrade
 from tests.debate_store_scenarios import (
     APPEND_ONLY,
@@ -23,19 +20,8 @@ from tests.debate_store_scenarios import (
     stores,
     turn,
 )
-from tests.e2e.conftest import create_database
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def engine(postgres_url: str, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    """A fresh, migrated database for each test."""
-    name = "debate_" + request.node.name.removeprefix("test_")[:40]
-    engine = create_engine(await create_database(postgres_url, name))
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine
-from storage.migrate import upgrade
-from tests.e2e.conftest import create_database
 from tests.run_scenarios import SCENARIOS, FakeClock, Scenario, add_incident, store
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def engine(postgres_url: str, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    """A fresh, migrated database for each test."""
-    name = "runs_" + request.node.name.removeprefix("test_")[:40]
-    engine = create_engine(await create_database(postgres_url, name))
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
