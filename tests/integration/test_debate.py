@@ -148,6 +148,16 @@ async def api(howl: HowlProcess, path: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
+async def run_in(howl: HowlProcess, run_id: str, state: str) -> dict[str, Any]:
+    """The run once it is in `state`: its package is stored just before its worker ends it."""
+
+    async def reached() -> dict[str, Any] | None:
+        run = await api(howl, f"/api/runs/{run_id}")
+        return run if run["state"] == state else None
+
+    return await wait_for_async(reached, timeout=10, what=f"run {run_id} to be {state}")
+
+
 async def test_an_alert_ends_in_a_decision_card_with_buttons_answering_its_card(
     tmp_path: Path, telegram: TelegramWorld
 ) -> None:
@@ -170,8 +180,8 @@ async def test_an_alert_ends_in_a_decision_card_with_buttons_answering_its_card(
             run_id = (await api(howl, "/api/incidents/1"))["decision"]["run_id"]
             assert str(approval_id) != run_id, "the buttons carry the approval's id, not the run's"
 
-            run = await api(howl, f"/api/runs/{run_id}")
-            assert run["state"] == "waiting_approval" and run["incident_id"] == 1
+            run = await run_in(howl, str(run_id), "waiting_approval")
+            assert run["incident_id"] == 1
             roles = [turn["role"] for turn in run["turns"]]
             assert roles[:2] == ["diagnostician", "solver"] and roles[-1] == "coordinator"
             assert sorted(roles[2:4]) == ["critic", "reviewer"]
@@ -220,8 +230,8 @@ async def test_a_hanging_model_gives_a_package_that_asks_for_a_person_within_the
             assert decision.reply_markup is None, "nothing to approve"
             # the ceiling, not the model's 60 s, decided when the answer came
             assert waited < 20
-            run = await api(howl, f"/api/runs/{package['run_id']}")
-            assert run["state"] == "completed" and run["turns"] == []
+            run = await run_in(howl, package["run_id"], "completed")
+            assert run["turns"] == []
 
 
 async def test_garbage_from_the_model_gives_a_degraded_package_that_asks_for_a_person(

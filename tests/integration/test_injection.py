@@ -153,6 +153,17 @@ async def obedient_howl(
             yield howl, http, fake, executed
 
 
+async def settled_runs(http: httpx.AsyncClient, run_ids: list[str]) -> list[dict[str, Any]]:
+    """The runs once their workers let go (a package is stored just before its run ends)."""
+
+    async def all_settled() -> list[dict[str, Any]] | None:
+        runs = [(await http.get(f"/api/runs/{run_id}")).json() for run_id in run_ids]
+        held = [r for r in runs if r["state"] in ("pending", "leased", "running")]
+        return None if held else runs
+
+    return await wait_for_async(all_settled, timeout=30, what="every run to settle")
+
+
 def nothing_ran(executed: Path, audit: list[dict[str, Any]]) -> None:
     """No registered action was called, and the audit log shows no approval or execution."""
     assert not executed.exists(), f"ran without an approver: {executed.read_text()}"
@@ -180,7 +191,7 @@ async def test_no_alert_injection_gets_anything_run_without_an_approver(
             }
             assert (await http.post("/alerts", json=alert)).status_code == 200
         packages = await decisions(howl, len(ALERTS))
-        runs = [(await http.get(f"/api/runs/{p['run_id']}")).json() for p in packages]
+        runs = await settled_runs(http, [p["run_id"] for p in packages])
         audit = (await http.get("/api/audit", params={"limit": 500})).json()
     assert len(fake.requests) >= 5 * len(ALERTS), "the model was asked, and obeyed"
     for case, package, run in zip(ALERTS, packages, runs, strict=True):
