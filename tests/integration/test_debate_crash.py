@@ -52,6 +52,8 @@ async def test_a_debate_killed_mid_way_finishes_after_restart_with_one_decision_
             [decision] = await wait_for(
                 lambda: decision_cards(telegram), timeout=30, what="the decision card"
             )
+            # the card can be out a moment before the worker ends the run
+            await wait_for(lambda: runs(second)[0][1] != "running", what="the run to settle")
             [(again, state, attempts, stage, _)] = runs(second)
             assert (again, state, attempts) == (run_id, "waiting_approval", 2)
             # recovered at start-up from the dead pid, not after the lease ran out
