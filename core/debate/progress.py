@@ -82,8 +82,9 @@ class CardProgress:
             yield self
         finally:
             ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            # wait, not `await ticker`: a cancellation of our own must not be taken for the
+            # ticker's and swallowed (the worker would go on after being told to stop)
+            await asyncio.wait({ticker})
 
     async def _tick(self) -> None:
         pause = self._first_after_s

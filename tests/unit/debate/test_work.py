@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import pytest
+
 from core.alerting.models import Incident, IncidentStatus, Severity
 from core.debate.agents import Agents
 from core.debate.models import ApprovalState, DebateStatus, DecisionPackage, EvidenceSnapshot
@@ -241,3 +243,26 @@ async def test_a_debate_asked_for_goes_first_once_per_update() -> None:
     scheduler = DebateScheduler(runs, FixedClock(), wake=lambda *_: None)  # type: ignore[arg-type]
     run = await scheduler.ask(7, update_id=4242)
     assert runs.asked == [(7, asked_trigger(4242), 10)] and run.trigger == "debate:4242"
+
+
+async def test_a_stop_arriving_while_the_ticker_ends_is_not_swallowed() -> None:
+    """The worker is cancelled just as its debate leaves `ticking()`: it must stop, not go on
+    to post and loop for ever (which hung the event loop's shutdown)."""
+    outer: asyncio.Task[str]
+
+    async def sleep(_seconds: float) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            outer.cancel()  # the stop arrives while ticking() waits for its ticker to end
+            raise
+
+    async def debate() -> str:
+        progress = CardProgress(Board(), a_run(), on_change=lambda _ids: None, sleep=sleep)
+        async with progress.ticking():
+            await asyncio.sleep(0)
+        return "went on after being stopped"
+
+    outer = asyncio.create_task(debate())
+    with pytest.raises(asyncio.CancelledError):
+        await outer
