@@ -12,8 +12,9 @@ from bot.services import Services
 from core import __version__
 
 
-def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> FastAPI:
-    """One FastAPI app for the process; `emulator` is mounted at /tg in playground mode."""
+def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> ASGIApp:
+    """The process's HTTP app: the intake front, then FastAPI for everything else;
+    `emulator` is mounted at /tg in playground mode."""
     app = FastAPI(
         title="Howl",
         version=__version__,
@@ -25,10 +26,9 @@ def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> Fa
     )
     app.state.services = services
     install_error_handlers(app)
-    use_lifted_openapi(app)
+    use_lifted_openapi(app, extra_paths=intake.openapi_paths())
     app.include_router(health.router)
     # --- capability routers (each issue wires its own here) ---
-    app.include_router(intake.router)
     app.include_router(incidents.router)
     app.include_router(runs.router)
     app.include_router(audit.router)
@@ -38,4 +38,6 @@ def build_http_app(services: Services, *, emulator: ASGIApp | None = None) -> Fa
 
         app.include_router(playground_router)
         app.mount("/tg", emulator)
-    return app
+    front = intake.IntakeFront(app, services)
+    app.state.front = front  # what a route posting to the process itself must call
+    return front

@@ -37,13 +37,16 @@ def lift_defs(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def use_lifted_openapi(app: FastAPI) -> None:
-    """Serve `lift_defs` of FastAPI's own document (built once, on first request)."""
+def use_lifted_openapi(app: FastAPI, *, extra_paths: dict[str, Any] | None = None) -> None:
+    """Serve `lift_defs` of FastAPI's own document plus `extra_paths` (routes answered
+    in front of FastAPI), built once, on first request."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = lift_defs(build())
+            document = build()
+            document["paths"] = {**(extra_paths or {}), **document["paths"]}
+            app.openapi_schema = lift_defs(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -85,7 +85,8 @@ async def simulate_alert(request: Request) -> JSONResponse:
     token = services.settings.webhook_token.get_secret_value()
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    transport = httpx.ASGITransport(app=request.app)
+    # the whole process's app: intake is answered in front of FastAPI
+    transport = httpx.ASGITransport(app=request.app.state.front)
     async with httpx.AsyncClient(transport=transport, base_url="http://playground") as client:
         answer = await client.post(
             "/alerts/alertmanager", json=sample_alertmanager_payload(), headers=headers
