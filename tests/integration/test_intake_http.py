@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -460,6 +460,23 @@ async def test_database_failure_is_503_so_the_sender_retries(
     assert answer.headers["retry-after"] == "5"
     await services.engine.dispose()
     await sqlite_threads_settled()
+
+
+async def test_an_unexpected_error_is_a_logged_500_line_and_nothing_is_kept(
+    http: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake is answered in front of FastAPI, so it gives FastAPI's last-resort answer itself."""
+
+    def broken_clock() -> datetime:
+        raise RuntimeError("clock broke")
+
+    monkeypatch.setattr(services.clock, "now", broken_clock)
+    answer = await http.post("/alerts/alertmanager", json=am_webhook(am_alert()))
+    assert (answer.status_code, answer.json()) == (
+        500, {"detail": "internal error; it is logged, please retry"},
+    )  # fmt: skip
+    monkeypatch.undo()
+    assert (await stored(services))["alerts"] == 0
 
 
 async def test_read_views(http: httpx.AsyncClient) -> None:
