@@ -4,7 +4,9 @@ Guarantees:
 - `Debate.run` never raises (but for its own cancellation): past the ceiling
   (HOWL_DEBATE_TIMEOUT_S) or on any unexpected error it returns a package that
   proposes nothing runnable without a person and says why.
-- Every turn is appended to the turn log as soon as the agent answered.
+- Every turn is appended to the turn log as soon as the agent answered, in
+  order, while the next agent is already asked (core/debate/turn_writer.py);
+  all of them are in the log before the package is returned.
 - The package never asks for less than policy (`core.policy.rule`) requires:
   the Coordinator's draft, the Reviewer's and the Critic's risk levels, a
   degraded debate, thin evidence and a matching anti-pattern can only raise
@@ -35,6 +37,7 @@ from core.debate.models import (
     Vote,
 )
 from core.debate.ports import ProgressSink, TurnLog
+from core.debate.turn_writer import TurnWriter
 from core.llm.schemas import (
     Critique,
     DecisionDraft,
@@ -75,6 +78,7 @@ class _Heard:
     critique: Critique | None = None
     degraded: list[Role] = field(default_factory=list)
     progress: ProgressSink | None = None
+    writer: TurnWriter | None = None
 
     def take(self, answer: Answer[Any]) -> None:
         if answer.turn.degraded:
@@ -108,29 +112,32 @@ class Debate:
 
         `progress` is told each stage as it begins (the incident card shows it).
         """
-        heard = _Heard(progress=progress)
+        writer = TurnWriter(self._turns)
+        heard = _Heard(progress=progress, writer=writer)
         try:
             async with asyncio.timeout(self._ceiling_s):
                 return await self._debate(run_id, snapshot, heard)
         except TimeoutError:
             log.warning("debate_timed_out", stage=heard.stage, ceiling_s=self._ceiling_s)
             why = f"the debate passed its ceiling of {self._ceiling_s:g} s while {heard.stage}"
-            return self._unfinished(run_id, snapshot, heard, DebateStatus.TIMEOUT, why)
+            status = DebateStatus.TIMEOUT
         except Exception as exc:  # the promise: an answer for every incident, whatever broke
             log.exception("debate_failed", stage=heard.stage)
             why = f"the debate failed while {heard.stage} ({type(exc).__name__})"
-            return self._unfinished(run_id, snapshot, heard, DebateStatus.FAILED, why)
+            status = DebateStatus.FAILED
+        await writer.settled()  # what was heard is in the log before the package
+        return self._unfinished(run_id, snapshot, heard, status, why)
 
     async def _debate(
         self, run_id: UUID, snapshot: EvidenceSnapshot, heard: _Heard
     ) -> DecisionPackage:
         agents = self._agents
         await self._at(run_id, snapshot, heard, Stage.DIAGNOSING)
-        diagnosis = await self._record(heard, await agents.diagnose(run_id, snapshot))
+        diagnosis = self._record(heard, await agents.diagnose(run_id, snapshot))
         heard.diagnosis = diagnosis
 
         await self._at(run_id, snapshot, heard, Stage.SOLVING)
-        proposal = await self._record(heard, await agents.solve(run_id, snapshot, diagnosis))
+        proposal = self._record(heard, await agents.solve(run_id, snapshot, diagnosis))
         heard.proposal = proposal
 
         await self._at(run_id, snapshot, heard, Stage.REVIEWING)
@@ -138,20 +145,23 @@ class Debate:
         async with asyncio.TaskGroup() as group:
             reviewing = group.create_task(agents.review(run_id, snapshot, diagnosis, proposal))
             critiquing = group.create_task(agents.critique(run_id, snapshot, diagnosis, proposal))
-        review = await self._record(heard, reviewing.result())
-        critique = await self._record(heard, critiquing.result())
+        review = self._record(heard, reviewing.result())
+        critique = self._record(heard, critiquing.result())
         heard.review, heard.critique = review, critique
 
         await self._at(run_id, snapshot, heard, Stage.DECIDING)
-        draft = await self._record(
+        draft = self._record(
             heard,
             await agents.coordinate(run_id, snapshot, diagnosis, proposal, review, critique),
         )
+        assert heard.writer is not None
+        await heard.writer.written()
         return self._conclude(run_id, snapshot, heard, draft)
 
-    async def _record(self, heard: _Heard, answer: Answer[T]) -> T:
+    def _record(self, heard: _Heard, answer: Answer[T]) -> T:
         heard.take(answer)
-        await self._turns.append(answer.turn)
+        assert heard.writer is not None
+        heard.writer.append(answer.turn)
         return answer.value
 
     async def _at(

@@ -102,17 +102,19 @@ class DebateWork:
         self._on_card_change = on_card_change
 
     async def __call__(self, run: Run) -> RunEvent:
-        stored = await self._decisions.for_run(run.id)
+        # only a worker holding the run's lease stores its package, so a first claim
+        # finds none: the lookup is for runs a dead worker left
+        stored = await self._decisions.for_run(run.id) if run.attempts > 1 else None
+        progress = CardProgress(self._board, run, on_change=self._on_card_change)
         if stored is not None:
             log.info("debate_already_decided", incident_id=run.incident_id)
             await self._announce(stored)
+            await progress.finish(FINAL_STAGE[stored.status])  # a crash may have left it
             return ending(stored)
-        progress = CardProgress(self._board, run, on_change=self._on_card_change)
         async with progress.ticking():
             snapshot = await self._evidence.build(run.incident_id)
             package = await self._debate.run(run.id, snapshot, progress=progress)
         saved = await self._decisions.save(package)
-        await progress.finish(FINAL_STAGE[saved.status])
         log.info(
             "debate_decided",
             incident_id=run.incident_id,
@@ -120,5 +122,9 @@ class DebateWork:
             action=saved.recommended_action.tool if saved.recommended_action else None,
             approval=saved.approval.state.value,
         )
-        await self._announce(saved)
+        try:
+            await self._announce(saved)
+        finally:
+            # after the decision card is queued: the incident card says it was posted
+            await progress.finish(FINAL_STAGE[saved.status])
         return ending(saved)

@@ -142,8 +142,40 @@ async def test_a_reclaimed_run_whose_package_exists_only_posts_it_again() -> Non
     completer = ScriptedCompleter(good_answers())
     again, evidence, board, _ = work(completer, decisions, announced)
     assert await again(a_run(attempts=2)) is RunEvent.AWAIT_APPROVAL
-    assert completer.asked == [] and evidence.built == [] and board.stages == []
+    assert completer.asked == [] and evidence.built == []
     assert announced.packages[0] == announced.packages[1], "the same package, the same card"
+    # the worker that died may have posted the card but not said so on the incident card
+    assert board.stages == ["posted"]
+
+
+async def test_the_incident_card_says_posted_only_once_the_decision_card_is_queued() -> None:
+    decisions = Decisions()
+    seen: list[list[str]] = []
+
+    class Watching(Announced):
+        async def __call__(self, package: DecisionPackage) -> None:
+            seen.append(list(board.stages))
+            await super().__call__(package)
+
+    debate_work, _, board, _ = work(ScriptedCompleter(good_answers()), decisions, Watching())
+    await debate_work(a_run())
+    assert seen == [[]] and board.stages == ["posted"]
+
+
+async def test_a_first_claim_does_not_look_for_a_package_a_second_one_does() -> None:
+    class Counting(Decisions):
+        looked = 0
+
+        async def for_run(self, run_id: UUID) -> DecisionPackage | None:
+            self.looked += 1
+            return await super().for_run(run_id)
+
+    decisions, announced = Counting(), Announced()
+    debate_work, *_ = work(ScriptedCompleter(good_answers()), decisions, announced)
+    await debate_work(a_run())
+    assert decisions.looked == 0, "only a lease holder stores a package: a first claim has none"
+    await debate_work(a_run(attempts=2))
+    assert decisions.looked == 1 and len(announced.packages) == 2
 
 
 def test_a_hopeless_run_is_answered_by_a_package_that_asks_for_a_person() -> None:
