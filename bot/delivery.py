@@ -42,6 +42,7 @@ from bot.render.digest import render_digest
 from bot.telegram_limits import GLOBAL, SlidingBudget, chat_window
 from core.messages import (
     DIGEST_KEY_PREFIX,
+    DueDelivery,
     Keyboard,
     OutboundKind,
     OutboundMessage,
@@ -106,7 +107,7 @@ def headroom(priority: int) -> int:
     return ANNOUNCE_HEADROOM if Priority.announces(priority) else BULK_HEADROOM
 
 
-def _is_new_card(item: OutboundMessage) -> bool:
+def _is_new_card(item: DueDelivery) -> bool:
     """A card's first send (not a digest's): what a storm folds."""
     return (
         item.kind == OutboundKind.SEND
@@ -237,11 +238,11 @@ class DeliveryWorker:
 
     async def _pump(self) -> float:
         """Start every delivery that may go now; return how long to sleep."""
-        due = await self._outbox.due(now=self._clock.now(), limit=500)
-        if await self._plan_storms(due):
-            due = await self._outbox.due(now=self._clock.now(), limit=500)
+        plan = await self._outbox.plan(now=self._clock.now(), limit=500)
+        if await self._plan_storms(plan.due):
+            plan = await self._outbox.plan(now=self._clock.now(), limit=500)
         wait = self._poll
-        for item in due:
+        for item in plan.due:
             if len(self._tasks) >= self._lanes:
                 break
             if item.chat_id in self._busy:
@@ -251,12 +252,12 @@ class DeliveryWorker:
                 wait = min(wait, delay)
                 continue
             self._launch(item)
-        next_due = await self._outbox.next_due_at()
-        if next_due is not None:
-            wait = min(wait, max((next_due - self._clock.now()).total_seconds(), 0.01))
+        if plan.next_due_at is not None:
+            until = (plan.next_due_at - self._clock.now()).total_seconds()
+            wait = min(wait, max(until, 0.01))
         return wait
 
-    def _delay_for(self, item: OutboundMessage) -> float:
+    def _delay_for(self, item: DueDelivery) -> float:
         now = self._mono()
         global_wait = self._global.wait(now)
         if item.kind == OutboundKind.DELETE:
@@ -271,7 +272,7 @@ class DeliveryWorker:
             spacing = self._last_card_delivery[item.card_key] + EDIT_SPACING_S - now
         return max(chat_wait, global_wait, spacing)
 
-    async def _plan_storms(self, due: Sequence[OutboundMessage]) -> bool:
+    async def _plan_storms(self, due: Sequence[DueDelivery]) -> bool:
         """Fold new cards a chat cannot announce in time; unfold them once it can.
 
         Returns whether anything was folded or unfolded (the due list changed).
@@ -328,7 +329,7 @@ class DeliveryWorker:
             now, within=ANNOUNCE_WITHIN_S, keep_free=headroom(Priority.CARD_NEW)
         )
 
-    def _launch(self, item: OutboundMessage) -> None:
+    def _launch(self, item: DueDelivery) -> None:
         now = self._mono()
         self._global.record(now)
         if item.kind != OutboundKind.DELETE:
@@ -346,7 +347,7 @@ class DeliveryWorker:
         self._tasks.add(task)
         task.add_done_callback(functools.partial(self._finished, chat_id=item.chat_id))
 
-    def _not_sent(self, item: OutboundMessage, launched_at: float) -> None:
+    def _not_sent(self, item: DueDelivery, launched_at: float) -> None:
         """Give back the slots `_launch` took for a delivery that did not happen."""
         self._global.forget(launched_at)
         if item.kind != OutboundKind.DELETE:
@@ -359,7 +360,7 @@ class DeliveryWorker:
 
     # --- one delivery --------------------------------------------------------------
 
-    async def _deliver(self, queued: OutboundMessage, launched_at: float) -> None:
+    async def _deliver(self, queued: DueDelivery, launched_at: float) -> None:
         item = await self._outbox.claim(queued.id)
         if item is None:
             # gone, or held (a reply waiting for the card it answers): nothing was sent,

@@ -7,6 +7,7 @@ changes; a reply is a one-off answer to a person.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
@@ -92,6 +93,30 @@ class OutboundMessage(BaseModel):
     created_at: datetime
     #: for a storm digest: the lines it lists as of the claim; the worker renders them
     digest_lines: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """What the delivery worker plans on: a pending delivery's header, without its content.
+
+    The content is read when the delivery is claimed (`DeliveryQueue.claim`); planning
+    looks at every due delivery on each round, so it reads no more than this.
+    """
+
+    id: int
+    chat_id: int
+    kind: OutboundKind
+    card_key: str | None
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class DuePlan:
+    """The deliveries that may go now, most urgent first, and when the next one falls due."""
+
+    due: tuple[DueDelivery, ...]
+    #: the earliest `not_before` still in the future; None when nothing waits for a time
+    next_due_at: datetime | None
 
 
 class Card(BaseModel):

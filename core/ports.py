@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from core.audit import AuditEntry
-from core.messages import Card, OutboundMessage, Rendered
+from core.messages import Card, DuePlan, OutboundMessage, Rendered
 
 
 class Clock(Protocol):
@@ -84,10 +84,13 @@ class DeliveryQueue(Protocol):
         ...
 
     async def due(self, *, now: datetime, limit: int) -> Sequence[OutboundMessage]:
-        """Pending deliveries whose time has come, most urgent first."""
+        """Pending deliveries whose time has come, most urgent first, with their content."""
         ...
 
-    async def next_due_at(self) -> datetime | None: ...
+    async def plan(self, *, now: datetime, limit: int) -> DuePlan:
+        """The worker's round: the headers of what is due (as `due`), and when the earliest
+        delivery postponed past `now` falls due."""
+        ...
 
     async def claim(self, item_id: int) -> OutboundMessage | None:
         """Take a due delivery for sending, with its latest content; None if gone."""

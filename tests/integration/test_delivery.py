@@ -267,3 +267,35 @@ async def test_a_reply_held_for_its_card_costs_the_chat_no_slot_while_it_waits(
         assert budget.remaining(time.monotonic()) == budget.window.count - 2
     finally:
         await worker.stop()
+
+
+async def test_a_delivery_waiting_for_its_chats_budget_does_not_make_the_worker_spin(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A due delivery the chat cannot take yet waits for the budget, not in 10 ms rounds:
+    each round reads the queue, and in a storm hundreds of deliveries wait like this."""
+    emulator, queue = pipeline.world.emulator, pipeline.outbox.queue
+    rounds = 0
+    plan = queue.plan
+
+    async def counted(**kwargs: object) -> object:
+        nonlocal rounds
+        rounds += 1
+        return await plan(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queue, "plan", counted)
+    worker = pipeline.worker()  # polls every 0.2 s when nothing else wakes it
+    await worker.start()
+    try:
+        for n in range(21):  # a group takes 20 a minute: the last one must wait
+            await queue.reply(ONCALL, Rendered(text=f"answer {n}"))
+        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 20, timeout=20)
+        await asyncio.sleep(0.1)
+        before = rounds
+        await asyncio.sleep(1.0)
+        waiting_rounds = rounds - before
+    finally:
+        await worker.stop()
+    assert len(emulator.bot_messages(ONCALL)) == 20 and emulator.stats.too_many_requests == 0
+    assert (await queue.counts())["pending"] == 1, "still owed, not lost"
+    assert waiting_rounds <= 10, f"{waiting_rounds} rounds in a second while nothing could go"

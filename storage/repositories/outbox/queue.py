@@ -12,7 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 
-from core.messages import OutboundKind, OutboundMessage, Priority, Rendered
+from core.messages import (
+    DueDelivery,
+    DuePlan,
+    OutboundKind,
+    OutboundMessage,
+    Priority,
+    Rendered,
+)
 from storage.db import read_session
 from storage.repositories.outbox.cards import (
     REPLY_RETRY,
@@ -76,12 +83,34 @@ class SqlDeliveryQueue(OutboxPart):
         async with read_session(self._sessions) as session:
             return [to_message(row) for row in (await session.scalars(query)).all()]
 
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest postponed delivery becomes due."""
-        async with read_session(self._sessions) as session:
-            return await session.scalar(
-                select(func.min(OutboxRow.not_before)).where(OutboxRow.status == PENDING)
+    async def plan(self, *, now: datetime, limit: int) -> DuePlan:
+        # columns, not rows: a storm keeps hundreds of deliveries pending, and each round
+        # looks at all of them; their texts and keyboards are read only when claimed
+        heads = (
+            select(
+                OutboxRow.id,
+                OutboxRow.chat_id,
+                OutboxRow.kind,
+                OutboxRow.card_key,
+                OutboxRow.priority,
             )
+            .where(OutboxRow.status == PENDING, OutboxRow.not_before <= now)
+            .order_by(OutboxRow.priority, OutboxRow.id)
+            .limit(limit)
+        )
+        # only a time still to come: what is due already is in `due`, and waits (if it
+        # must) for a chat's budget or a free lane, which the worker tracks itself
+        later = select(func.min(OutboxRow.not_before)).where(
+            OutboxRow.status == PENDING, OutboxRow.not_before > now
+        )
+        async with read_session(self._sessions) as session:
+            rows = (await session.execute(heads)).all()
+            next_due_at = await session.scalar(later)
+        due = tuple(
+            DueDelivery(id=i, chat_id=c, kind=OutboundKind(k), card_key=key, priority=p)
+            for i, c, k, key, p in rows
+        )
+        return DuePlan(due=due, next_due_at=next_due_at)
 
     async def claim(self, item_id: int) -> OutboundMessage | None:
         """Take a pending delivery for sending; None when someone else has it.
