@@ -70,13 +70,13 @@ class DecisionCards:
                 incident_id=package.incident_id,
             )
             return
-        view = await self._incidents.find(package.incident_id)
-        if view is None:
+        incident = await self._incidents.find_incident(package.incident_id)
+        if incident is None:
             log.warning("decision_incident_gone", incident_id=package.incident_id)
             return
         card = decision_card(
             package,
-            view.incident,
+            incident,
             chat_id=self._chat_id,
             buttons=self._buttons,
             approval_id=request.id if request is not None else None,

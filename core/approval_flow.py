@@ -20,6 +20,7 @@ run reached waiting_approval is still carried out); button presses call
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -145,8 +146,9 @@ class ApprovalFlow:
 
     async def announce(self, package: DecisionPackage) -> None:
         """Open the package's request (once per run) and post its card; in shadow, audit only."""
-        request = await self._approvals.for_run(package.run_id)
-        run = await self._runs.get(package.run_id)
+        request, run = await asyncio.gather(
+            self._approvals.for_run(package.run_id), self._runs.get(package.run_id)
+        )
         # a run that is over (timed out by the reaper) has nothing left to approve
         live = run is not None and run.state not in TERMINAL
         running = (
@@ -156,9 +158,9 @@ class ApprovalFlow:
             package = await self._outcome_unknown(package, package.execution)
         if request is None and live and self._wants_request(package):
             if self._settings.shadow:
-                await self._audit_shadow(package)
+                await self._audit_shadow(package, run)
             else:
-                package, request = await self._open(package)
+                package, request = await self._open(package, run)
         await self._post(package, request)
 
     @staticmethod
@@ -182,7 +184,9 @@ class ApprovalFlow:
             and not is_destructive(spec.name, flagged=spec.destructive)
         )
 
-    async def _open(self, package: DecisionPackage) -> tuple[DecisionPackage, ApprovalRequest]:
+    async def _open(
+        self, package: DecisionPackage, run: Run | None
+    ) -> tuple[DecisionPackage, ApprovalRequest]:
         now = self._clock.now()
         unasked = self._runs_unasked(package)
         fresh = (
@@ -193,7 +197,6 @@ class ApprovalFlow:
         request = await self._approvals.open(fresh)
         if request.id != fresh.id:  # opened before (a re-announced package)
             return package, request
-        run = await self._runs.get(package.run_id)
         if unasked:
             await self._audit(
                 "approval.approved", request, run, actor=AUTOPILOT, name=AUTOPILOT, autopilot=True
@@ -211,10 +214,9 @@ class ApprovalFlow:
         updated = await self._decisions.update_approval(package.run_id, package_approval(request))
         return updated or package, request
 
-    async def _audit_shadow(self, package: DecisionPackage) -> None:
+    async def _audit_shadow(self, package: DecisionPackage, run: Run | None) -> None:
         action = package.recommended_action
         assert action is not None
-        run = await self._runs.get(package.run_id)
         unasked = self._runs_unasked(package)
         await self._append(
             "action.would_execute" if unasked else "approval.requested",

@@ -68,6 +68,8 @@ async def exercise_incident_store(engine: AsyncEngine) -> None:
     assert (view.incident.alert_count, view.incident.firing_count) == (2, 2)
     assert view.incident.severity is Severity.CRITICAL
     assert [a.labels["pod"] for a in view.alerts] == ["api-1", "api-2"]
+    assert await service.find_incident(1) == view.incident, "the incident alone, the same"
+    assert await service.find_incident(999) is None
 
     await publisher.flush()
     [queued] = await outbox.queue.due(now=clock.now(), limit=10)

@@ -68,6 +68,10 @@ class IncidentStore(Protocol):
         the earliest start its senders stated (over all its alerts, listed or not)."""
         ...
 
+    async def find_incident(self, incident_id: int) -> Incident | None:
+        """The incident alone, without its alerts: one read."""
+        ...
+
     async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
         """Newest first."""
         ...

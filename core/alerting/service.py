@@ -432,6 +432,10 @@ class IncidentService:
     async def find(self, incident_id: int) -> IncidentView | None:
         return await self._store.get(incident_id)
 
+    async def find_incident(self, incident_id: int) -> Incident | None:
+        """The incident without its alerts (what a decision card names)."""
+        return await self._store.find_incident(incident_id)
+
     async def view(self, incident_id: int, *, alerts: int = VIEW_ALERTS) -> IncidentView:
         """The incident with up to `alerts` of its alerts; NotFoundError when there is none."""
         found = await self._store.get(incident_id, alerts=alerts)

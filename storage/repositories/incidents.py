@@ -362,6 +362,11 @@ class SqlIncidentStore:
         async with read_session(self._sessions) as session:
             return await _view(session, incident_id, alerts=alerts)
 
+    async def find_incident(self, incident_id: int) -> Incident | None:
+        async with read_session(self._sessions) as session:
+            row = await session.get(IncidentRow, incident_id)
+            return _to_incident(row) if row is not None else None
+
     async def recent(self, *, open_only: bool, limit: int) -> list[Incident]:
         query: Select[IncidentRow] = (
             select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)

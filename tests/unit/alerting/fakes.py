@@ -228,6 +228,9 @@ class FakeIncidentStore:
             self.commits += 1
             return result
 
+    async def find_incident(self, incident_id: int) -> Incident | None:
+        return self._data.incidents.get(incident_id)
+
     async def get(self, incident_id: int, *, alerts: int = VIEW_ALERTS) -> IncidentView | None:
         incident = self._data.incidents.get(incident_id)
         if incident is None:
