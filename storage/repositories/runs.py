@@ -186,6 +186,10 @@ class SqlRunStore:
             return [_run(row) for row in rows]
 
     async def claim(self, owner: str, *, lease_for: timedelta, start: bool = False) -> Run | None:
+        if not await self._any_pending():
+            # most claims find nothing (a worker done with its run looks again; a poke
+            # wakes several): a read answers that without queueing for the one writer
+            return None
         now = self._clock.now()
         async with self._sessions.begin() as session:
             candidates = await session.scalars(
@@ -215,6 +219,13 @@ class SqlRunStore:
                 if claimed is not None:
                     return claimed
         return None
+
+    async def _any_pending(self) -> bool:
+        async with read_session(self._sessions) as session:
+            found = await session.scalar(
+                select(RunRow.id).where(RunRow.state == RunState.PENDING.value).limit(1)
+            )
+        return found is not None
 
     async def heartbeat(self, run: Run, *, lease_for: timedelta) -> bool:
         now = self._clock.now()

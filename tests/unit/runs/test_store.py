@@ -64,3 +64,25 @@ async def test_the_reaper_leaves_a_run_whose_lease_was_renewed_after_it_looked(
     assert await runs.get(leased.id) == leased.model_copy(
         update={"lease_expires_at": clock.now() + LEASE}
     )
+
+
+async def test_a_claim_with_nothing_pending_takes_no_write_turn(engine: AsyncEngine) -> None:
+    """Most claims find nothing (a worker done with its run looks again, a poke wakes
+    several); on SQLite each write queues behind the one writer, so an empty look reads."""
+    clock = FakeClock()
+    runs = store(engine, clock)
+    writes = 0
+    begin = runs._sessions.begin
+
+    def counted() -> object:
+        nonlocal writes
+        writes += 1
+        return begin()
+
+    runs._sessions.begin = counted  # type: ignore[method-assign]
+    assert await runs.claim("w1", lease_for=LEASE) is None
+    assert writes == 0
+    made = await runs.create(await add_incident(engine), "opened")
+    writes = 0
+    claimed = await runs.claim("w1", lease_for=LEASE)
+    assert claimed is not None and claimed.id == made.id and writes == 1
