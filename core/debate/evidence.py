@@ -48,6 +48,8 @@ from core.ports import Clock
 from core.redact import Redactor
 
 T = TypeVar("T")
+#: what one source gave, and the gap to tell when it could not be read
+Gathered = tuple[list[T], str | None]
 
 #: characters kept past each limit until redaction is done: more than any secret is long
 #: (a cut PEM block, Bearer token or key is still caught by its pattern; a known secret
@@ -134,17 +136,24 @@ class EvidenceBuilder:
             raise LookupError(f"no incident #{incident_id}")
         incident, limits = view.incident, self.limits
         alerts = view.alerts[: limits.alerts]
+        start = view.started_at or incident.created_at
+
+        async def stored() -> tuple[
+            Gathered[RelatedAlert], Gathered[PastIncident], Gathered[KnowledgeNote]
+        ]:
+            # one after another: database reads overlapped on one event loop only contend
+            # for its hops to the driver's threads (on SQLite, 10 ms in a row against 14 ms
+            # overlapped); Prometheus, a network call, is asked beside them
+            return (
+                await self._related(incident, start),
+                await self._similar(incident),
+                await self._notes(incident),
+            )
+
         (
-            (related, related_gap),
-            (history, history_gap),
-            (notes, notes_gap),
+            ((related, related_gap), (history, history_gap), (notes, notes_gap)),
             metrics,
-        ) = await asyncio.gather(
-            self._related(incident, view.started_at or incident.created_at),
-            self._similar(incident),
-            self._notes(incident),
-            self._ask_metrics(alerts, taken_at),
-        )
+        ) = await asyncio.gather(stored(), self._ask_metrics(alerts, taken_at))
         shown = f"{incident.alert_count} alerts in the incident, {len(alerts)} shown (firing first)"
         gaps = [
             *([shown] if incident.alert_count > len(alerts) else []),
