@@ -75,6 +75,9 @@ class SqlRunStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
+        #: this process queued a run since a claim last found none: claims go straight to
+        #: the write (a hint only; without it a claim reads first, which is always right)
+        self._queued_here = False
 
     async def create(self, incident_id: int, trigger: str, *, priority: int = 0) -> Run:
         now = self._clock.now()
@@ -90,6 +93,7 @@ class SqlRunStore:
             # not the unique key (that conflict does nothing): the incident is missing
             raise NotFoundError(f"No incident #{incident_id}.") from None
         assert row is not None
+        self._queued_here = True
         return _run(row)
 
     async def create_many(self, wanted: Sequence[tuple[int, int]], trigger: str) -> int:
@@ -103,7 +107,9 @@ class SqlRunStore:
                 )
             )
             rows = [_new(i, trigger, p, now) for i, p in wanted if i in present]
-            return await self._insert(session, rows) if rows else 0
+            made = await self._insert(session, rows) if rows else 0
+        self._queued_here = self._queued_here or made > 0
+        return made
 
     @staticmethod
     async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
@@ -186,10 +192,16 @@ class SqlRunStore:
             return [_run(row) for row in rows]
 
     async def claim(self, owner: str, *, lease_for: timedelta, start: bool = False) -> Run | None:
-        if not await self._any_pending():
-            # most claims find nothing (a worker done with its run looks again; a poke
-            # wakes several): a read answers that without queueing for the one writer
+        if not self._queued_here and not await self._any_pending():
+            # most claims find nothing (a worker done with its run looks again): a read
+            # answers that without queueing for the one writer
             return None
+        claimed = await self._claim(owner, lease_for=lease_for, start=start)
+        if claimed is None:
+            self._queued_here = False
+        return claimed
+
+    async def _claim(self, owner: str, *, lease_for: timedelta, start: bool) -> Run | None:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             candidates = await session.scalars(
@@ -284,6 +296,8 @@ class SqlRunStore:
                 reason=decision.reason,
                 condition=_lease_expired(now) if lease_must_have_expired else None,
             )
+        if moved is not None and moved.state is RunState.PENDING:
+            self._queued_here = True
         return moved is not None
 
     async def _apply(

@@ -82,7 +82,15 @@ async def test_a_claim_with_nothing_pending_takes_no_write_turn(engine: AsyncEng
     runs._sessions.begin = counted  # type: ignore[method-assign]
     assert await runs.claim("w1", lease_for=LEASE) is None
     assert writes == 0
-    made = await runs.create(await add_incident(engine), "opened")
-    writes = 0
+    # another process (another store) queues a run: the read finds it, the write takes it
+    made = await store(engine, clock).create(await add_incident(engine), "opened")
     claimed = await runs.claim("w1", lease_for=LEASE)
     assert claimed is not None and claimed.id == made.id and writes == 1
+    # one this store queued itself is claimed without the read; a claim that then finds
+    # nothing more is the last write until something is queued again
+    mine = await runs.create(await add_incident(engine, "h"), "opened")
+    writes = 0
+    claimed = await runs.claim("w2", lease_for=LEASE)
+    assert claimed is not None and claimed.id == mine.id and writes == 1
+    assert await runs.claim("w3", lease_for=LEASE) is None and writes == 2
+    assert await runs.claim("w3", lease_for=LEASE) is None and writes == 2
