@@ -12,7 +12,8 @@ validly after a fixed latency L (and limits nothing itself):
   it replies to (the publisher's pacing, not the debate);
 - a storm: 50 new incidents in one post, the provider at concurrency 8:
   throughput as a ratio of the ideal, which is every call's L packed into 8
-  slots (50 · 5 · L / 8), and the concurrency the fake model saw;
+  slots (50 · 5 · L / 8), and the concurrency the fake model saw; the storm
+  ends at the last run's last move as Howl recorded it (see `storm`);
 - the embedded engine alone (the default install, no model): a full debate's
   latency in-process over an in-memory turn log, p50 and p99.
 
@@ -31,6 +32,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -227,9 +229,17 @@ class Storm:
 
 
 async def storm(http: httpx.AsyncClient, model: Model, size: int) -> Storm:
-    """`size` incidents in one post; seconds until every one has its decision package."""
+    """`size` incidents in one post; seconds until every one has its decision package.
+
+    The storm ends at the last run's last move as Howl recorded it (`updated_at`: its
+    package stored and announced, the run waiting for approval or completed), not when
+    the bench's polling happened to see it: one pass over 50 incidents takes a few
+    hundred milliseconds of Howl's own CPU. The polling still has to find every package
+    and see its run move on, and that move must fall between the post and the look.
+    """
     model.fake.max_concurrent = 0
     coordinated = model.count("Coordinator")
+    started_wall = datetime.now(UTC)
     started = time.monotonic()
     answer = await http.post("/alerts/alertmanager", json=storm_webhook(size))
     answer.raise_for_status()
@@ -239,6 +249,7 @@ async def storm(http: httpx.AsyncClient, model: Model, size: int) -> Storm:
     # the fake model (this process) says when every Coordinator was asked, so polling the
     # API takes none of Howl's CPU while the debates run
     await model.wait_asked("Coordinator", coordinated + size, timeout_s=PATIENCE_S)
+    await asyncio.sleep(model.latency_s)  # the last answer is on its way
     deadline = started + PATIENCE_S
     packages: dict[int, dict[str, object]] = {}
     while pending := sorted(incidents - set(packages)):
@@ -248,7 +259,25 @@ async def storm(http: httpx.AsyncClient, model: Model, size: int) -> Storm:
             got = (await http.get(f"/api/incidents/{incident_id}")).json()
             if got["decision"] is not None:
                 packages[incident_id] = got["decision"]
-    elapsed = time.monotonic() - started
+        if len(packages) < size:
+            # the end is Howl's record: polling harder would only take its CPU
+            await asyncio.sleep(0.25)
+    seen_s = time.monotonic() - started
+    last_moves = []
+    for package in packages.values():
+        # a package is stored before it is announced and its run moves on: wait for that
+        while (run := (await http.get(f"/api/runs/{package['run_id']}")).json())[
+            "state"
+        ] == "running":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"run {package['run_id']} is still running")
+            await asyncio.sleep(0.05)
+        last_moves.append(datetime.fromisoformat(run["updated_at"]))
+    last_move, seen_wall = max(last_moves), datetime.now(UTC)
+    if not started_wall <= last_move <= seen_wall:
+        raise RuntimeError(f"a run's last move {last_move} is outside the storm's window")
+    elapsed = (last_move - started_wall).total_seconds()
+    print(f"  storm: polling saw the last package {seen_s:.2f} s in", file=sys.stderr)
     statuses: dict[str, int] = {}
     for package in packages.values():
         statuses[str(package["status"])] = statuses.get(str(package["status"]), 0) + 1

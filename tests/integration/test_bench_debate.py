@@ -21,5 +21,8 @@ async def test_the_bench_measures_a_card_and_a_storm_through_howl_run(tmp_path: 
         assert card.model_s >= 4 * model.latency_s
         assert card.incident_card_s < card.total_s, "the decision card replies to it"
     assert crowd.statuses == {"completed": 4}
+    # the storm ends at Howl's own record of the last run's move: never before one
+    # debate's four model calls could have been answered
+    assert crowd.elapsed_s >= 4 * model.latency_s
     assert 1 <= crowd.max_concurrent <= CONCURRENCY
     assert len(model.asked) == (2 + 4) * CALLS_PER_DEBATE
