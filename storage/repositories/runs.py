@@ -211,11 +211,13 @@ class SqlRunStore:
                 .limit(CLAIM_BATCH)
                 .with_for_update(skip_locked=True)
             )
+            # claim, then start: both moves checked, written in one statement
+            moves = (RunEvent.CLAIM, RunEvent.START) if start else (RunEvent.CLAIM,)
             for run in [_run(row) for row in candidates]:
                 claimed = await self._apply(
                     session,
                     run,
-                    RunEvent.CLAIM,
+                    moves,
                     now=now,
                     reason=run.reason,
                     extra={
@@ -224,10 +226,6 @@ class SqlRunStore:
                         "lease_expires_at": now + lease_for,
                     },
                 )
-                if claimed is not None and start:
-                    return await self._apply(
-                        session, claimed, RunEvent.START, now=now, reason=claimed.reason
-                    )
                 if claimed is not None:
                     return claimed
         return None
@@ -304,18 +302,24 @@ class SqlRunStore:
         self,
         session: AsyncSession,
         run: Run,
-        event: RunEvent,
+        event: RunEvent | tuple[RunEvent, ...],
         *,
         now: datetime,
         reason: str | None,
         extra: dict[str, Any] | None = None,
         condition: ColumnElement[bool] | None = None,
     ) -> Run | None:
-        """`transition()` written back if the row is still at the version read; else None."""
-        state = transition(run.state, event)
+        """`transition()` written back if the row is still at the version read; else None.
+
+        Several events are applied in order, each checked, and written as one update
+        (the version counts every move)."""
+        events = event if isinstance(event, tuple) else (event,)
+        state = run.state
+        for move in events:
+            state = transition(state, move)
         values: dict[str, Any] = {
             "state": state.value,
-            "version": run.version + 1,
+            "version": run.version + len(events),
             "updated_at": now,
             "reason": reason,
         }
