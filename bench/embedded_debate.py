@@ -41,8 +41,8 @@ class MemoryTurnLog:
     def __init__(self) -> None:
         self.turns: list[AgentTurn] = []
 
-    async def append(self, turn: AgentTurn) -> None:
-        self.turns.append(turn)
+    async def append(self, *turns: AgentTurn) -> None:
+        self.turns.extend(turns)
 
     async def for_run(self, run_id: Any) -> list[AgentTurn]:
         return [t for t in self.turns if t.run_id == run_id]

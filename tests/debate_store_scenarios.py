@@ -127,10 +127,11 @@ async def exercise_turns_come_back_in_append_order(engine: AsyncEngine) -> None:
             ]
         )
     ]
-    for i, item in enumerate(appended):
-        await log.append(item)
-        if i == 1:
-            await log.append(turn(other, incident, Role.DIAGNOSTICIAN, degraded=True, error="boom"))
+    await log.append(appended[0])
+    await log.append(appended[1])
+    await log.append(turn(other, incident, Role.DIAGNOSTICIAN, degraded=True, error="boom"))
+    await log.append(appended[2], appended[3])  # heard together, written together
+    await log.append(appended[4])
     assert await log.for_run(run) == appended
     assert await log.for_run(other) == [
         turn(other, incident, Role.DIAGNOSTICIAN, degraded=True, error="boom")
@@ -174,6 +175,12 @@ async def exercise_a_turn_of_an_unknown_run_is_not_found(engine: AsyncEngine) ->
     with pytest.raises(NotFoundError, match=f"No run {unknown}"):
         await log.append(turn(unknown, 1, Role.SOLVER))
     assert await log.for_run(unknown) == []
+    # two turns in one write: the known run's is not kept without the other's
+    incident = await add_incident(engine, "half")
+    known = await new_run(engine, incident)
+    with pytest.raises(NotFoundError):
+        await log.append(turn(known, incident, Role.REVIEWER), turn(unknown, 1, Role.CRITIC))
+    assert await log.for_run(known) == []
 
 
 async def exercise_a_run_has_one_package(engine: AsyncEngine) -> None:

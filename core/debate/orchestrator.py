@@ -145,8 +145,7 @@ class Debate:
         async with asyncio.TaskGroup() as group:
             reviewing = group.create_task(agents.review(run_id, snapshot, diagnosis, proposal))
             critiquing = group.create_task(agents.critique(run_id, snapshot, diagnosis, proposal))
-        review = self._record(heard, reviewing.result())
-        critique = self._record(heard, critiquing.result())
+        review, critique = self._record_both(heard, reviewing.result(), critiquing.result())
         heard.review, heard.critique = review, critique
 
         await self._at(run_id, snapshot, heard, Stage.DECIDING)
@@ -163,6 +162,16 @@ class Debate:
         assert heard.writer is not None
         heard.writer.append(answer.turn)
         return answer.value
+
+    def _record_both(
+        self, heard: _Heard, review: Answer[Review], critique: Answer[Critique]
+    ) -> tuple[Review, Critique]:
+        """The Reviewer's and the Critic's turns, heard together: one write."""
+        heard.take(review)
+        heard.take(critique)
+        assert heard.writer is not None
+        heard.writer.append(review.turn, critique.turn)
+        return review.value, critique.value
 
     async def _at(
         self, run_id: UUID, snapshot: EvidenceSnapshot, heard: _Heard, stage: str

@@ -23,7 +23,9 @@ from core.debate.models import (
 class TurnLog(Protocol):
     """The insert-only log of agent turns: appended, read, never changed."""
 
-    async def append(self, turn: AgentTurn) -> None: ...
+    async def append(self, *turns: AgentTurn) -> None:
+        """Append the turns, in order, in one write (all of them or none)."""
+        ...
 
     async def for_run(self, run_id: UUID) -> list[AgentTurn]:
         """The run's turns in the order they were appended."""

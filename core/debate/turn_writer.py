@@ -24,19 +24,22 @@ class TurnWriter:
         self._turns = turns
         self._last: asyncio.Task[None] | None = None
 
-    def append(self, turn: AgentTurn) -> None:
-        """Queue the turn's write behind the others; raises a write that already failed."""
+    def append(self, *turns: AgentTurn) -> None:
+        """Queue the turns' write (one, for all of them) behind the others; raises a write
+        that already failed."""
         last = self._last
         settled = last is not None and last.done() and not last.cancelled()
         failed = last.exception() if last is not None and settled else None
         if failed is not None:
             raise failed
-        self._last = asyncio.create_task(self._write_after(last, turn), name="debate-turn")
+        self._last = asyncio.create_task(self._write_after(last, turns), name="debate-turn")
 
-    async def _write_after(self, previous: asyncio.Task[None] | None, turn: AgentTurn) -> None:
+    async def _write_after(
+        self, previous: asyncio.Task[None] | None, turns: tuple[AgentTurn, ...]
+    ) -> None:
         if previous is not None:
             await previous  # its failure is ours: nothing is written out of order
-        await self._turns.append(turn)
+        await self._turns.append(*turns)
 
     async def written(self) -> None:
         """Until every queued turn is in the log; raises the first write that failed."""

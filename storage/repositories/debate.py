@@ -66,30 +66,14 @@ class SqlTurnLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def append(self, turn: AgentTurn) -> None:
-        """Insert the turn; `NotFoundError` when its run does not exist."""
-        values = turn.model_dump(mode="json", include={"output"})
-        row = DebateTurnRow(
-            run_id=str(turn.run_id),
-            incident_id=turn.incident_id,
-            role=turn.role.value,
-            input_hash=turn.input_hash,
-            output=values["output"],
-            latency_s=turn.latency_s,
-            vote=turn.vote.value if turn.vote is not None else None,
-            degraded=turn.degraded,
-            provider=turn.provider,
-            model=turn.model,
-            prompt_tokens=turn.prompt_tokens,
-            completion_tokens=turn.completion_tokens,
-            error=turn.error,
-            created_at=turn.created_at,
-        )
+    async def append(self, *turns: AgentTurn) -> None:
+        """Insert the turns in one transaction; `NotFoundError` when a run does not exist."""
+        rows = [_turn_row(turn) for turn in turns]
         try:
             async with self._sessions.begin() as session:
-                session.add(row)
+                session.add_all(rows)
         except IntegrityError:
-            raise NotFoundError(f"No run {turn.run_id}.") from None
+            raise NotFoundError(f"No run {turns[0].run_id}.") from None
 
     async def for_run(self, run_id: UUID) -> list[AgentTurn]:
         async with read_session(self._sessions) as session:
@@ -99,6 +83,26 @@ class SqlTurnLog:
                 .order_by(DebateTurnRow.id)
             )
             return [_turn(row) for row in rows]
+
+
+def _turn_row(turn: AgentTurn) -> DebateTurnRow:
+    values = turn.model_dump(mode="json", include={"output"})
+    return DebateTurnRow(
+        run_id=str(turn.run_id),
+        incident_id=turn.incident_id,
+        role=turn.role.value,
+        input_hash=turn.input_hash,
+        output=values["output"],
+        latency_s=turn.latency_s,
+        vote=turn.vote.value if turn.vote is not None else None,
+        degraded=turn.degraded,
+        provider=turn.provider,
+        model=turn.model,
+        prompt_tokens=turn.prompt_tokens,
+        completion_tokens=turn.completion_tokens,
+        error=turn.error,
+        created_at=turn.created_at,
+    )
 
 
 class SqlDecisionStore:

@@ -21,10 +21,10 @@ class GatedTurnLog(MemoryTurnLog):
         self.gate = asyncio.Event()
         self.started: list[Role] = []
 
-    async def append(self, turn: AgentTurn) -> None:
-        self.started.append(turn.role)
+    async def append(self, *turns: AgentTurn) -> None:
+        self.started.extend(t.role for t in turns)
         await self.gate.wait()
-        await super().append(turn)
+        await super().append(*turns)
 
 
 class FailingTurnLog(MemoryTurnLog):
@@ -32,10 +32,10 @@ class FailingTurnLog(MemoryTurnLog):
         super().__init__()
         self.fail_on = fail_on
 
-    async def append(self, turn: AgentTurn) -> None:
-        if turn.role is self.fail_on:
+    async def append(self, *turns: AgentTurn) -> None:
+        if any(turn.role is self.fail_on for turn in turns):
             raise ConnectionError("database went away")
-        await super().append(turn)
+        await super().append(*turns)
 
 
 async def test_the_next_agent_is_asked_while_the_last_turn_is_still_being_written() -> None:
@@ -85,3 +85,24 @@ async def test_a_write_that_failed_is_raised_by_the_next_append_and_by_written()
         await writer.written()
     await writer.settled()  # logged, not raised
     assert turns.turns == []
+
+
+async def test_the_reviewer_and_the_critic_are_written_in_one_write() -> None:
+    class Batches(MemoryTurnLog):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[list[Role]] = []
+
+        async def append(self, *turns: AgentTurn) -> None:
+            self.writes.append([t.role for t in turns])
+            await super().append(*turns)
+
+    turns = Batches()
+    run, _ = debate(ScriptedCompleter(good_answers()), turns)
+    await run.run(RUN, snapshot())
+    assert turns.writes == [
+        [Role.DIAGNOSTICIAN],
+        [Role.SOLVER],
+        [Role.REVIEWER, Role.CRITIC],
+        [Role.COORDINATOR],
+    ]
