@@ -37,6 +37,7 @@ from core.approvals import (
     ApprovalRequest,
     ApprovalStore,
     Counted,
+    Opened,
     Press,
     Verdict,
     autopilot_request,
@@ -194,24 +195,24 @@ class ApprovalFlow:
             if unasked
             else new_request(package, now=now, ttl=self._settings.ttl)
         )
-        request = await self._approvals.open(fresh)
-        if request.id != fresh.id:  # opened before (a re-announced package)
-            return package, request
         if unasked:
-            await self._audit(
-                "approval.approved", request, run, actor=AUTOPILOT, name=AUTOPILOT, autopilot=True
+            entry = self._audit_entry(
+                "approval.approved", fresh, run, actor=AUTOPILOT, name=AUTOPILOT, autopilot=True
             )
         else:
-            await self._audit(
+            entry = self._audit_entry(
                 "approval.requested",
-                request,
+                fresh,
                 run,
                 actor="system",
                 name="Howl",
-                required=request.required,
-                expires_at=request.expires_at.isoformat(),
+                required=fresh.required,
+                expires_at=fresh.expires_at.isoformat(),
             )
-        updated = await self._decisions.update_approval(package.run_id, package_approval(request))
+        # the request, its audit line and the package's approval commit together
+        request, updated = await self._approvals.open(
+            fresh, opened=Opened(audit=entry, approval=package_approval(fresh))
+        )
         return updated or package, request
 
     async def _audit_shadow(self, package: DecisionPackage, run: Run | None) -> None:
@@ -449,7 +450,22 @@ class ApprovalFlow:
         name: str,
         **detail: Any,
     ) -> None:
-        await self._append(
+        await self._audit_log.append(
+            self._audit_entry(what, request, run, actor=actor, name=name, **detail)
+        )
+
+    def _audit_entry(
+        self,
+        what: str,
+        request: ApprovalRequest,
+        run: Run | None,
+        /,
+        *,
+        actor: str,
+        name: str,
+        **detail: Any,
+    ) -> AuditEntry:
+        return self._entry(
             what,
             request.run_id,
             run,
@@ -464,9 +480,16 @@ class ApprovalFlow:
     async def _append(
         self, what: str, run_id: UUID, run: Run | None, /, *, actor: str, name: str, **detail: Any
     ) -> None:
+        await self._audit_log.append(
+            self._entry(what, run_id, run, actor=actor, name=name, **detail)
+        )
+
+    def _entry(
+        self, what: str, run_id: UUID, run: Run | None, /, *, actor: str, name: str, **detail: Any
+    ) -> AuditEntry:
         user_id = int(actor.removeprefix("tg:")) if actor.startswith("tg:") else None
         trace_id = parse_traceparent(run.traceparent).trace_id if run is not None else None
-        entry = AuditEntry(
+        return AuditEntry(
             at=self._clock.now(),
             actor=actor,
             action=what,
@@ -481,7 +504,6 @@ class ApprovalFlow:
                 }
             ),
         )
-        await self._audit_log.append(entry)
 
 
 def _execution(result: ActionResult, *, started: datetime, finished: datetime) -> Execution:

@@ -24,6 +24,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict
 
+from core.audit import AuditEntry
 from core.debate.models import Approval, ApprovalState, DecisionPackage
 from core.llm.schemas import RiskLevel
 from core.llm.types import ToolCall
@@ -216,11 +217,26 @@ def package_approval(request: ApprovalRequest) -> Approval:
     return Approval(state=request.state, by=names, at=request.decided_at, reason=request.reason)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What is written with a new request, in its transaction: why, and the package's view."""
+
+    audit: AuditEntry
+    approval: Approval
+
+
 class ApprovalStore(Protocol):
     """Approval requests, one per run."""
 
-    async def open(self, request: ApprovalRequest) -> ApprovalRequest:
-        """Store the run's request; the one already stored when the run has one (never two)."""
+    async def open(
+        self, request: ApprovalRequest, *, opened: Opened | None = None
+    ) -> tuple[ApprovalRequest, DecisionPackage | None]:
+        """Store the run's request; the one already stored when the run has one (never two).
+
+        When the request is new, `opened` is written with it, in one transaction: its
+        audit entry, and its state into the run's package (which comes back; None when
+        the request was not new, or the run has no package).
+        """
         ...
 
     async def get(self, request_id: UUID) -> ApprovalRequest | None: ...

@@ -2,8 +2,10 @@
 
 What cannot happen, and why:
 - two requests for one run: `run_id` is unique and the insert is `ON CONFLICT
-  DO NOTHING` followed by a read, so a re-announced package gets the request
-  opened first (its id is the one on the buttons already posted);
+  DO NOTHING` (then a read when it did nothing), so a re-announced package gets
+  the request opened first (its id is the one on the buttons already posted);
+- a request without its audit line or its package's approval: the three are
+  written in one transaction when the request is new;
 - two presses both counting: `write` is `UPDATE … WHERE id = ? AND version =
   <version judged>`; of two writers judging the same version, one updates a
   row and the other none (PostgreSQL re-checks the WHERE after the first
@@ -21,12 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.approvals import ApprovalRequest
-from core.debate.models import ApprovalState
+from core.approvals import ApprovalRequest, Opened
+from core.debate.models import ApprovalState, DecisionPackage
 from core.errors import NotFoundError
 from core.runs import RunState
 from storage.db import read_session
-from storage.tables import ApprovalRow, RunRow
+from storage.repositories.debate import set_approval
+from storage.tables import ApprovalRow, AuditRow, RunRow
 
 
 def _request(row: ApprovalRow) -> ApprovalRequest:
@@ -51,22 +54,31 @@ class SqlApprovalStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def open(self, request: ApprovalRequest) -> ApprovalRequest:
+    async def open(
+        self, request: ApprovalRequest, *, opened: Opened | None = None
+    ) -> tuple[ApprovalRequest, DecisionPackage | None]:
         try:
             async with self._sessions.begin() as session:
                 insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-                await session.execute(
+                new = await session.scalar(
                     insert(ApprovalRow)
                     .values(**_values(request))
                     .on_conflict_do_nothing(index_elements=["run_id"])
+                    .returning(ApprovalRow.id)
                 )
-                row = await session.scalar(
-                    select(ApprovalRow).where(ApprovalRow.run_id == str(request.run_id))
-                )
+                if new is None:  # the run's request was opened before
+                    row = await session.scalar(
+                        select(ApprovalRow).where(ApprovalRow.run_id == str(request.run_id))
+                    )
+                    assert row is not None
+                    return _request(row), None
+                package = None
+                if opened is not None:
+                    session.add(AuditRow(**opened.audit.model_dump()))
+                    package = await set_approval(session, request.run_id, opened.approval)
         except IntegrityError:
             raise NotFoundError(f"No run {request.run_id}.") from None
-        assert row is not None
-        return _request(row)
+        return request, package
 
     async def get(self, request_id: UUID) -> ApprovalRequest | None:
         async with read_session(self._sessions) as session:

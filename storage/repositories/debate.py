@@ -160,21 +160,7 @@ class SqlDecisionStore:
         people pressing Approve at once, one sees their approval, the other not).
         """
         async with self._sessions.begin() as session:
-            row = await session.scalar(
-                select(DecisionRow).where(DecisionRow.run_id == str(run_id)).with_for_update()
-            )
-            if row is None:
-                return None
-            stored = _package(row)
-            if only_from is not None and stored.approval.state is not only_from:
-                return stored
-            changed = stored.model_copy(update={"approval": approval})
-            await session.execute(
-                update(DecisionRow)
-                .where(DecisionRow.run_id == str(run_id))
-                .values(package=changed.model_dump(mode="json"))
-            )
-        return changed
+            return await set_approval(session, run_id, approval, only_from=only_from)
 
     async def set_execution(self, run_id: UUID, execution: Execution) -> DecisionPackage | None:
         """The run's package with `execution` written into it; None when the run has none."""
@@ -191,6 +177,31 @@ class SqlDecisionStore:
                 .values(package=changed.model_dump(mode="json"))
             )
         return changed
+
+
+async def set_approval(
+    session: AsyncSession,
+    run_id: UUID,
+    approval: Approval,
+    *,
+    only_from: ApprovalState | None = None,
+) -> DecisionPackage | None:
+    """`SqlDecisionStore.update_approval` inside the caller's transaction."""
+    row = await session.scalar(
+        select(DecisionRow).where(DecisionRow.run_id == str(run_id)).with_for_update()
+    )
+    if row is None:
+        return None
+    stored = _package(row)
+    if only_from is not None and stored.approval.state is not only_from:
+        return stored
+    changed = stored.model_copy(update={"approval": approval})
+    await session.execute(
+        update(DecisionRow)
+        .where(DecisionRow.run_id == str(run_id))
+        .values(package=changed.model_dump(mode="json"))
+    )
+    return changed
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -23,7 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.actions import ActionRegistry, Executor, SubprocessRunner
 from core.approval_flow import GONE, ApprovalFlow, FlowSettings
-from core.approvals import ALREADY_APPROVED_BY_YOU, EXPIRED, NOT_APPROVER, ApprovalRequest
+from core.approvals import (
+    ALREADY_APPROVED_BY_YOU,
+    EXPIRED,
+    NOT_APPROVER,
+    ApprovalRequest,
+    Opened,
+    new_request,
+    package_approval,
+)
+from core.audit import AuditEntry
 from core.debate.models import (
     Approval,
     ApprovalState,
@@ -558,3 +567,38 @@ async def test_an_action_whose_process_dies_is_timed_out_never_retried(world: Wo
     await flow.sweep()
     await flow.execute(run.id)
     assert await final_state(world, run.id) is RunState.TIMED_OUT
+
+
+async def test_a_new_request_commits_with_its_audit_line_and_its_packages_approval(
+    world: World,
+) -> None:
+    run = await running_run(world)
+    package = a_package(run.id, run.incident_id, approval=Approval(state=ApprovalState.WAITING))
+    await world.decisions.save(package)
+    sessions = session_factory(world.engine)
+    store, writes = SqlApprovalStore(sessions), 0
+    begin = sessions.begin
+
+    def counted() -> Any:
+        nonlocal writes
+        writes += 1
+        return begin()
+
+    sessions.begin = counted  # type: ignore[method-assign]
+    fresh = new_request(package, now=world.clock.now(), ttl=timedelta(minutes=30))
+    entry = AuditEntry(
+        at=world.clock.now(), actor="system", action="approval.requested",
+        subject=f"run:{run.id}", detail={"by": "Howl"},
+    )  # fmt: skip
+    opened = Opened(audit=entry, approval=package_approval(fresh))
+    request, updated = await store.open(fresh, opened=opened)
+    assert writes == 1, "request, audit line and package approval: one transaction"
+    assert request == fresh and updated is not None
+    assert updated.approval == package_approval(fresh)
+    assert (await world.decisions.for_run(run.id)) == updated
+    assert await world.actions_audited() == ["approval.requested"]
+    # a second open finds the first request and writes nothing else
+    other = new_request(package, now=world.clock.now(), ttl=timedelta(minutes=30))
+    again, unchanged = await store.open(other, opened=Opened(audit=entry, approval=opened.approval))
+    assert again.id == fresh.id and unchanged is None
+    assert await world.actions_audited() == ["approval.requested"]
