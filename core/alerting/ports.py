@@ -43,6 +43,11 @@ class IncidentTx(Protocol):
         """Insert a new incident (its `id` is ignored); returns it with its id."""
         ...
 
+    async def add_incidents(self, incidents: Sequence[Incident]) -> list[Incident]:
+        """`add_incident` for several (of distinct group keys), in one statement; returned in
+        the order given."""
+        ...
+
     async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
         """Append alert events and make each the current state of its fingerprint."""
         ...

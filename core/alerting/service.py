@@ -72,6 +72,36 @@ class _Batch:
     #: incident id -> [change in alerts, change in firing alerts]
     deltas: dict[int, list[int]] = field(default_factory=dict)
     records: list[tuple[Alert, int | None]] = field(default_factory=list)
+    #: incidents to open, under provisional (negative) ids until they are inserted together
+    opening: list[Incident] = field(default_factory=list)
+
+    def provisional_id(self) -> int:
+        return -1 - len(self.opening)
+
+    def renumber(self, real: dict[int, int]) -> None:
+        """Put the inserted incidents' ids in place of their provisional ones."""
+
+        def new(incident_id: int | None) -> int | None:
+            return real.get(incident_id, incident_id) if incident_id is not None else None
+
+        def moved(incident: Incident) -> Incident:
+            return incident.model_copy(update={"id": real[incident.id]})
+
+        self.incidents = {
+            real.get(i, i): moved(inc) if i in real else inc for i, inc in self.incidents.items()
+        }
+        self.open_by_key = {
+            k: moved(inc) if inc.id in real else inc for k, inc in self.open_by_key.items()
+        }
+        self.states = {
+            fp: s.model_copy(update={"incident_id": new(s.incident_id)}) if s.incident_id in real
+            else s
+            for fp, s in self.states.items()
+        }  # fmt: skip
+        self.created = {real.get(i, i) for i in self.created}
+        self.touched = {real.get(i, i) for i in self.touched}
+        self.deltas = {real.get(i, i): d for i, d in self.deltas.items()}
+        self.records = [(alert, new(i)) for alert, i in self.records]
 
 
 def _by_group(alerts: list[Alert], keys: list[str]) -> list[int]:
@@ -183,6 +213,13 @@ class IncidentService:
         outcomes: list[tuple[bool, int | None]] = [(False, None)] * len(alerts)
         for index in _by_group(alerts, keys):
             outcomes[index] = await self._take(tx, batch, alerts[index], now)
+        if batch.opening:
+            # one insert for every incident this batch opens, in group-key order (the
+            # order every writer inserts in, as their unique key is a lock too)
+            inserted = await tx.add_incidents([batch.incidents[i.id] for i in batch.opening])
+            real = {i.id: added.id for i, added in zip(batch.opening, inserted, strict=True)}
+            batch.renumber(real)
+            outcomes = [(new, real.get(i, i) if i is not None else None) for new, i in outcomes]
         if batch.records:
             await tx.record(batch.records)
         await self._settle(tx, batch, now, actor=actor)
@@ -256,7 +293,8 @@ class IncidentService:
         found = self._open_id(batch, alert)
         if found is not None:
             return found
-        incident = await tx.add_incident(self._new_incident(alert, now))
+        incident = self._new_incident(alert, now).model_copy(update={"id": batch.provisional_id()})
+        batch.opening.append(incident)
         batch.open_by_key[incident.group_key] = incident
         batch.incidents[incident.id] = incident
         batch.created.add(incident.id)

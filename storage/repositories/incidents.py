@@ -237,12 +237,30 @@ class _SqlTx:
         return {row.id: _to_incident(row) for row in (await self._session.scalars(query)).all()}
 
     async def add_incident(self, incident: Incident) -> Incident:
+        [added] = await self.add_incidents([incident])
+        return added
+
+    async def add_incidents(self, incidents: Sequence[Incident]) -> list[Incident]:
+        if not incidents:
+            return []
         # the symptoms are those it opened with: its knowledge stays filed under them
-        symptoms = incident_symptoms(incident.labels, incident.title).hash
-        row = IncidentRow(**_incident_values(incident), symptoms_hash=symptoms)
-        self._session.add(row)
-        await self._session.flush()
-        return incident.model_copy(update={"id": row.id})
+        rows = [
+            {
+                **_incident_values(incident),
+                "symptoms_hash": incident_symptoms(incident.labels, incident.title).hash,
+            }
+            for incident in incidents
+        ]
+        # one multi-row INSERT … RETURNING; SQLite returns the rows in no set order, so the
+        # ids are matched by group key (a batch opens at most one incident per group)
+        table = INCIDENTS_TABLE
+        returned = await self._session.execute(
+            insert(table).returning(table.c.id, table.c.group_key), rows
+        )
+        ids = {key: incident_id for incident_id, key in returned.all()}
+        return [
+            incident.model_copy(update={"id": ids[incident.group_key]}) for incident in incidents
+        ]
 
     async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
         now = self._clock.now()

@@ -100,6 +100,8 @@ class FakeIncidentTx:
         #: ("states", fingerprints) / ("incidents", ids) per locking call, in call order
         self.locks: list[tuple[str, tuple[object, ...]]] = []
         self.saved_batches: list[int] = []
+        #: incidents per `add_incidents` call
+        self.inserts: list[int] = []
 
     def _maybe_fail(self, method: str) -> None:
         if method in self._failures:
@@ -139,6 +141,10 @@ class FakeIncidentTx:
         data.versions[added.id] = 1
         data.published_versions[added.id] = 0
         return added
+
+    async def add_incidents(self, incidents: Sequence[Incident]) -> list[Incident]:
+        self.inserts.append(len(incidents))
+        return [await self.add_incident(incident) for incident in incidents]
 
     async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
         self._maybe_fail("record")

@@ -90,3 +90,45 @@ async def test_ingest_locks_in_key_order_and_saves_in_one_statement(engine: Asyn
     assert incidents.endswith("ORDER BY incidents.id"), "both incidents locked by one statement"
     updates = [(s, many) for s, many in sent if s.startswith("UPDATE incidents")]
     assert len(updates) == 1 and updates[0][1], "one executemany for the two incidents"
+
+
+async def test_a_post_opening_many_incidents_inserts_them_in_one_statement(
+    engine: AsyncEngine,
+) -> None:
+    clock, sessions = Clock(), session_factory(engine)
+    store = SqlIncidentStore(sessions, SqlOutbox.over(sessions, clock).cards, clock)
+    opened: list[int] = []
+    service = IncidentService(store, clock, on_open=lambda made: opened.extend(i.id for i in made))
+    await service.ingest([alert("api-1")], actor=HTTP)  # one open already: not opened again
+    opened.clear()
+    names = [f"Svc{n:02d}Down" for n in range(12)]
+    storm = [
+        alert(f"p{n}").model_copy(
+            update={"name": name, "labels": {"alertname": name, "pod": f"p{n}"}}
+        )
+        for n, name in enumerate(names)
+    ]
+    # two alerts of one new group, and one more for the incident already open
+    twin = storm[0].model_copy(
+        update={"fingerprint": "fp-twin", "labels": {**storm[0].labels, "pod": "twin"}}
+    )
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    result = await service.ingest([*storm[::-1], twin, alert("api-2")], actor=HTTP)
+    event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+    assert len([s for s in sent if s.startswith("INSERT INTO incidents")]) == 1
+    assert result.new == 14 and result.incidents == list(range(1, 14))
+    assert sorted(opened) == list(range(2, 14)), "each new incident announced once, real ids"
+    for n, name in enumerate(names):
+        view = await service.view(2 + n)  # inserted in group-key order: Svc00 first
+        assert view.incident.title == name
+        expected = {f"p{n}", "twin"} if n == 0 else {f"p{n}"}
+        assert {a.labels["pod"] for a in view.alerts} == expected
+        assert view.incident.alert_count == len(expected) == view.incident.firing_count
+    first = await service.view(1)
+    assert {a.labels["pod"] for a in first.alerts} == {"api-1", "api-2"}
