@@ -2,15 +2,16 @@
 
 A discrete-event schedule, no clock involved: each worker takes the next
 debate when its last one ends; a debate asks 1, 1, 2 (review ‖ critique), 1
-calls of `latency` each; calls queue first come, first served for the
-provider's slots, as on the router's semaphore. The storm's time against this
-tells what the worker count costs (the tail, when fewer debates than slots
-are left) apart from what Howl's own steps between calls cost.
+calls of `latency` each; calls wait for the provider's slots as on the
+router's (core/llm/slots.py): the call of the debate furthest along first,
+equal ones in arrival order. The storm's time against this tells what the
+worker count costs (the tail, when fewer debates than slots are left) apart
+from what Howl's own steps between calls cost.
 
 >>> schedule_bound(1, workers=8, slots=8, latency=1.0)
 4.0
->>> schedule_bound(8, workers=8, slots=8, latency=1.0)  # 40 calls packed into 8 slots
-5.0
+>>> schedule_bound(8, workers=8, slots=8, latency=1.0)  # 40 calls, 8 slots: 5 at best
+6.0
 >>> schedule_bound(2, workers=1, slots=8, latency=1.0)
 8.0
 """
@@ -18,7 +19,6 @@ are left) apart from what Howl's own steps between calls cost.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 
 #: calls per step of a debate: diagnose, solve, review ‖ critique, coordinate
 STEPS = (1, 1, 2, 1)
@@ -28,23 +28,27 @@ def schedule_bound(debates: int, *, workers: int, slots: int, latency: float) ->
     """Seconds until the last of `debates` decides, with no cost but the model's."""
     # events: (time, order, debate) when one of its calls ends
     ends: list[tuple[float, int, int]] = []
-    waiting: deque[int] = deque()  # debates' calls waiting for a slot, in arrival order
+    # calls waiting for a slot: (-step, arrival, debate), the furthest debate first
+    waiting: list[tuple[int, int, int]] = []
     step = [0] * debates
     open_calls = [0] * debates
     started = 0
     free, order, now, finished = slots, 0, 0.0, 0
 
     def ask(debate: int) -> None:
+        nonlocal order
         calls = STEPS[step[debate]]
         open_calls[debate] = calls
-        waiting.extend([debate] * calls)
+        for _ in range(calls):
+            order += 1
+            heapq.heappush(waiting, (-step[debate], order, debate))
 
     def dispatch() -> None:
         nonlocal free, order
         while free and waiting:
             free -= 1
             order += 1
-            heapq.heappush(ends, (now + latency, order, waiting.popleft()))
+            heapq.heappush(ends, (now + latency, order, heapq.heappop(waiting)[2]))
 
     for _ in range(min(workers, debates)):
         ask(started)

@@ -38,7 +38,7 @@ log = structlog.get_logger(__name__)
 
 #: debates at once in this process; each waits on the model most of the time, so more
 #: workers than providers' concurrency keeps every provider busy
-WORKERS = 32
+WORKERS = 16
 
 
 class DecisionCards:

@@ -43,6 +43,16 @@ T = TypeVar("T", bound=BaseModel)
 #: the attempt note the router writes for a provider a privacy rule kept out: not a failure
 _PRIVACY_SKIP = "skipped: not local"
 
+#: a call's place among those waiting for a provider's slot: the further its debate is,
+#: the sooner (core/llm/slots.py), so in a storm debates finish one after another
+STAGE_PRIORITY: dict[Role, int] = {
+    Role.DIAGNOSTICIAN: 0,
+    Role.SOLVER: 1,
+    Role.REVIEWER: 2,
+    Role.CRITIC: 2,
+    Role.COORDINATOR: 3,
+}
+
 _DUTIES: dict[Role, str] = {
     Role.DIAGNOSTICIAN: (
         "You are the Diagnostician of an on-call team. From the evidence snapshot, rank the "
@@ -231,6 +241,7 @@ class Agents:
             json_mode=True,
             tools=self._tools if tools else [],
             context=context,
+            priority=STAGE_PRIORITY[role],
         )
         started = time.perf_counter()
         completion = await self._completer.complete(request)

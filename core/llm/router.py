@@ -54,6 +54,7 @@ from core.llm.limits import (
 )
 from core.llm.openai_compat import OpenAICompatProvider
 from core.llm.schemas import ToolChoice
+from core.llm.slots import Slots
 from core.llm.toolcalls import tool_calls_in, validate_tool_call
 from core.llm.types import ChatRequest, ChatResponse, Provider, Task, Usage
 
@@ -90,7 +91,7 @@ class _Lane:
     def __init__(self, provider: Provider, limits: ProviderLimits) -> None:
         self.provider = provider
         self.limits = limits
-        self.semaphore = asyncio.Semaphore(limits.concurrency)
+        self.slots = Slots(limits.concurrency)
         self.window = RateWindow(rpm=limits.rpm)
         self.breaker = Breaker(
             failures=limits.breaker_failures, cooldown_s=limits.breaker_cooldown_s
@@ -293,7 +294,7 @@ class Router:
         return response
 
     async def _send(self, lane: _Lane, request: ChatRequest, timeout_s: float) -> ChatResponse:
-        """Admission (budget, pause, breaker, rate window), then the call under the semaphore."""
+        """Admission (budget, pause, breaker, rate window), then the call in one of its slots."""
         clock = self._clock
         if lane.budget.exhausted(clock.today()):
             raise Rejected("daily budget spent")
@@ -308,7 +309,7 @@ class Router:
             deadline = loop.time() + timeout_s
             try:
                 async with asyncio.timeout_at(deadline):
-                    async with lane.semaphore:
+                    async with lane.slots.taken(request.priority):
                         reached_provider = True
                         lane.stats.calls += 1
                         remaining = max(deadline - loop.time(), 0.001)

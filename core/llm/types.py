@@ -74,6 +74,9 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = None
     #: free-form context the embedded engine reads instead of prose (alert labels etc.)
     context: dict[str, Any] = Field(default_factory=dict)
+    #: when the provider's slots are all taken, waiting calls go highest first (equal
+    #: ones in arrival order; see core/llm/slots.py)
+    priority: int = 0
 
 
 class Usage(BaseModel):

@@ -242,3 +242,14 @@ async def test_the_same_input_gives_the_same_input_hash() -> None:
     # the Reviewer and the Critic read the same plan; every other role reads its own input
     assert hashes[Role.REVIEWER] == hashes[Role.CRITIC]
     assert len(set(hashes.values())) == 4
+
+
+async def test_a_call_waits_for_a_provider_slot_with_its_stage_as_priority() -> None:
+    """In a storm the debates further along go first (core/llm/slots.py)."""
+    completer = ScriptedCompleter(good_answers())
+    run, _ = debate(completer)
+    await run.run(RUN, snapshot())
+    priority = {r.task: r.priority for r in completer.requests}
+    assert priority == {
+        Task.DIAGNOSE: 0, Task.SOLVE: 1, Task.REVIEW: 2, Task.CRITIQUE: 2, Task.COORDINATE: 3
+    }  # fmt: skip
