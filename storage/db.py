@@ -23,14 +23,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; for SQLite, every connection is set up for concurrent use."""
     kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("sqlite"):
-        # the pool's own rollback on return is replaced by `_sqlite_reset`, which skips it
-        # when the session already ended its transaction (it always does)
-        kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
+        kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        event.listen(engine.sync_engine, "reset", _sqlite_reset)
     return engine
 
 
@@ -53,14 +50,6 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     adapted = conn.connection.dbapi_connection
     assert adapted is not None
     adapted.run_async(lambda driver: driver.execute(statement))
-
-
-def _sqlite_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
-    # A connection goes back to the pool after its session committed or rolled back, so
-    # the pool's unconditional rollback is one more round trip to aiosqlite's thread for
-    # nothing. Roll back only what is still open (a transaction the session lost track of).
-    if state.terminate_only or dbapi_connection.driver_connection.in_transaction:
-        dbapi_connection.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
