@@ -102,9 +102,9 @@ class DebateWork:
         self._on_card_change = on_card_change
 
     async def __call__(self, run: Run) -> RunEvent:
-        # only a worker holding the run's lease stores its package, so a first claim
-        # finds none: the lookup is for runs a dead worker left
-        stored = await self._decisions.for_run(run.id) if run.attempts > 1 else None
+        # a dead worker's run, or one whose package was stored when it was made (a
+        # request in chat): posted, not debated again
+        stored = await self._decisions.for_run(run.id)
         progress = CardProgress(self._board, run, on_change=self._on_card_change)
         if stored is not None:
             log.info("debate_already_decided", incident_id=run.incident_id)

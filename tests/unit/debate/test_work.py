@@ -162,22 +162,6 @@ async def test_the_incident_card_says_posted_only_once_the_decision_card_is_queu
     assert seen == [[]] and board.stages == ["posted"]
 
 
-async def test_a_first_claim_does_not_look_for_a_package_a_second_one_does() -> None:
-    class Counting(Decisions):
-        looked = 0
-
-        async def for_run(self, run_id: UUID) -> DecisionPackage | None:
-            self.looked += 1
-            return await super().for_run(run_id)
-
-    decisions, announced = Counting(), Announced()
-    debate_work, *_ = work(ScriptedCompleter(good_answers()), decisions, announced)
-    await debate_work(a_run())
-    assert decisions.looked == 0, "only a lease holder stores a package: a first claim has none"
-    await debate_work(a_run(attempts=2))
-    assert decisions.looked == 1 and len(announced.packages) == 2
-
-
 def test_a_hopeless_run_is_answered_by_a_package_that_asks_for_a_person() -> None:
     package = abandoned_package(a_run(), "lease of w expired on attempt 3 of 3", NOW)
     assert package.status is DebateStatus.TIMEOUT and package.requires_human_approval
