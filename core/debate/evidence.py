@@ -112,6 +112,7 @@ class EvidenceBuilder:
         limits: EvidenceLimits = EvidenceLimits(),
         source_timeout_s: float = 10.0,
         metrics_timeout_s: float = 10.0,
+        readers: int = 1,
     ) -> None:
         self._history = history
         self._knowledge = knowledge
@@ -124,36 +125,37 @@ class EvidenceBuilder:
         #: a backstop for sources that hang; PrometheusMetrics keeps its own shorter one
         self.source_timeout_s = source_timeout_s
         self.metrics_timeout_s = metrics_timeout_s
+        # snapshots that read the database at once: in a storm every debate's reads
+        # would otherwise interleave on the one event loop and all finish together,
+        # late; in turn, the first debates get their evidence (and their model call) first
+        self._reading = asyncio.Semaphore(readers)
 
     async def build(self, incident_id: int) -> EvidenceSnapshot:
         """The incident's snapshot now; LookupError when there is no such incident."""
         taken_at = self._clock.now()
-        try:
-            view = await self._within(self._history.get(incident_id), self.source_timeout_s)
-        except Exception as exc:
-            return self._unreadable(incident_id, taken_at, exc)
-        if view is None:
-            raise LookupError(f"no incident #{incident_id}")
-        incident, limits = view.incident, self.limits
-        alerts = view.alerts[: limits.alerts]
-        start = view.started_at or incident.created_at
-
-        async def stored() -> tuple[
-            Gathered[RelatedAlert], Gathered[PastIncident], Gathered[KnowledgeNote]
-        ]:
-            # one after another: database reads overlapped on one event loop only contend
-            # for its hops to the driver's threads (on SQLite, 10 ms in a row against 14 ms
-            # overlapped); Prometheus, a network call, is asked beside them
-            return (
-                await self._related(incident, start),
-                await self._similar(incident),
-                await self._notes(incident),
-            )
-
-        (
-            ((related, related_gap), (history, history_gap), (notes, notes_gap)),
-            metrics,
-        ) = await asyncio.gather(stored(), self._ask_metrics(alerts, taken_at))
+        async with self._reading:
+            try:
+                view = await self._within(self._history.get(incident_id), self.source_timeout_s)
+            except Exception as exc:
+                return self._unreadable(incident_id, taken_at, exc)
+            if view is None:
+                raise LookupError(f"no incident #{incident_id}")
+            incident, limits = view.incident, self.limits
+            alerts = view.alerts[: limits.alerts]
+            start = view.started_at or incident.created_at
+            # Prometheus, a network call, is asked beside the database, outside the turn
+            asking = asyncio.ensure_future(self._ask_metrics(alerts, taken_at))
+            try:
+                # one after another: database reads overlapped on one event loop only
+                # contend for its hops to the driver's threads (on SQLite, 10 ms in a row
+                # against 14 ms overlapped)
+                related, related_gap = await self._related(incident, start)
+                history, history_gap = await self._similar(incident)
+                notes, notes_gap = await self._notes(incident)
+            except BaseException:
+                asking.cancel()
+                raise
+        metrics = await asking
         shown = f"{incident.alert_count} alerts in the incident, {len(alerts)} shown (firing first)"
         gaps = [
             *([shown] if incident.alert_count > len(alerts) else []),

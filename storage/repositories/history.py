@@ -33,9 +33,12 @@ class SqlIncidentHistory:
         self._sessions = sessions
 
     async def get(self, incident_id: int) -> IncidentView | None:
-        """The incident's view, as its card shows it (firing alerts first)."""
+        """The incident's view, as its card shows it (firing alerts first).
+
+        Without its debate's progress: the evidence is read by that debate.
+        """
         async with read_session(self._sessions) as session:
-            return await _view(session, incident_id)
+            return await _view(session, incident_id, debate=False)
 
     async def related_alerts(
         self, incident: Incident, *, since: datetime, until: datetime, limit: int

@@ -132,16 +132,17 @@ async def _started_at(session: AsyncSession, incident_id: int) -> datetime | Non
 
 
 async def _view(
-    session: AsyncSession, incident_id: int, *, alerts: int = VIEW_ALERTS
+    session: AsyncSession, incident_id: int, *, alerts: int = VIEW_ALERTS, debate: bool = True
 ) -> IncidentView | None:
+    """The incident as its card shows it; without `debate`, the progress line is not read."""
     row = await session.get(IncidentRow, incident_id, populate_existing=True)
     if row is None:
         return None
     incident, since = _to_incident(row), await _started_at(session, incident_id)
-    debate = await _debate_progress(session, incident_id)
+    progress = await _debate_progress(session, incident_id) if debate else None
     if row.status == IncidentStatus.RESOLVED.value:
         ended = await _ended_alerts(session, row.id, alerts)
-        return IncidentView(incident=incident, alerts=ended, started_at=since, debate=debate)
+        return IncidentView(incident=incident, alerts=ended, started_at=since, debate=progress)
     query = (
         select(AlertStateRow)
         .where(AlertStateRow.incident_id == incident_id)
@@ -149,7 +150,7 @@ async def _view(
         .limit(alerts)
     )
     listed = [_to_alert(state) for state in (await session.scalars(query)).all()]
-    return IncidentView(incident=incident, alerts=listed, started_at=since, debate=debate)
+    return IncidentView(incident=incident, alerts=listed, started_at=since, debate=progress)
 
 
 async def _debate_progress(session: AsyncSession, incident_id: int) -> DebateProgress | None:

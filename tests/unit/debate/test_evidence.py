@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -373,3 +374,56 @@ async def test_the_incident_itself_is_never_its_own_neighbour() -> None:
 
 async def test_no_knowledge_knows_nothing() -> None:
     assert await NoKnowledge().for_symptoms({"alertname": "X"}, "X") == []
+
+
+# --- many snapshots at once -------------------------------------------------------------
+
+
+class SlowHistory(FakeHistory):
+    """Each read takes a few turns of the event loop, as a database's does."""
+
+    async def get(self, incident_id: int) -> Any:
+        await asyncio.sleep(0)
+        return await super().get(incident_id)
+
+    async def related_alerts(self, incident: Any, **window: Any) -> list[RelatedAlert]:
+        await asyncio.sleep(0)
+        return await super().related_alerts(incident, **window)
+
+    async def similar_incidents(self, incident: Any, *, limit: int) -> list[PastIncident]:
+        await asyncio.sleep(0)
+        found = await super().similar_incidents(incident, limit=limit)
+        self.calls.append(("read", {"incident_id": incident.id}))
+        return found
+
+
+class HeldMetrics(FakeMetrics):
+    """Prometheus answers only once `answer` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+
+    async def query_range(self, name: str, expr: str, **window: Any) -> MetricQuery:
+        await self.answer.wait()
+        return await super().query_range(name, expr, **window)
+
+
+async def test_snapshots_read_the_database_in_turn_with_prometheus_asked_beside() -> None:
+    """In a storm the first debates get their evidence first, not every one at the end."""
+    views = {n: make_view(make_alert(), incident_id=n) for n in (1, 2, 3)}
+    history, metrics = SlowHistory(views=views), HeldMetrics()
+    evidence = builder(history, metrics=metrics)
+    builds = [asyncio.create_task(evidence.build(n)) for n in (1, 2, 3)]
+    async with asyncio.timeout(5):  # every database read done while Prometheus is still asked
+        while sum(name == "read" for name, _ in history.calls) < 3:
+            await asyncio.sleep(0)
+    reads = [(name, args.get("incident_id")) for name, args in history.calls]
+    assert [r for r in reads if r[1] is not None] == [
+        ("get", 1), ("read", 1), ("get", 2), ("read", 2), ("get", 3), ("read", 3)
+    ]  # fmt: skip
+    assert not any(build.done() for build in builds)
+    metrics.answer.set()
+    snapshots = await asyncio.gather(*builds)
+    assert [s.incident_id for s in snapshots] == [1, 2, 3]
+    assert {s.metrics.status for s in snapshots} == {"ok"}
