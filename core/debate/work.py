@@ -30,6 +30,7 @@ from core.debate.models import (
 from core.debate.orchestrator import Debate
 from core.debate.ports import DecisionStore
 from core.debate.progress import CardProgress, StageBoard
+from core.debate.scheduler import OPENED
 from core.llm.schemas import RiskLevel
 from core.runs import Run, RunEvent
 
@@ -104,7 +105,7 @@ class DebateWork:
     async def __call__(self, run: Run) -> RunEvent:
         # a dead worker's run, or one whose package was stored when it was made (a
         # request in chat): posted, not debated again
-        stored = await self._decisions.for_run(run.id)
+        stored = await self._stored(run)
         progress = CardProgress(self._board, run, on_change=self._on_card_change)
         if stored is not None:
             log.info("debate_already_decided", incident_id=run.incident_id)
@@ -128,3 +129,10 @@ class DebateWork:
             # after the decision card is queued: the incident card says it was posted
             await progress.finish(FINAL_STAGE[saved.status])
         return ending(saved)
+
+    async def _stored(self, run: Run) -> DecisionPackage | None:
+        if run.trigger == OPENED and run.attempts == 1:
+            # the scheduler makes these runs bare and this is their first claim: no
+            # package can exist yet, so the read is saved on every new incident's path
+            return None
+        return await self._decisions.for_run(run.id)

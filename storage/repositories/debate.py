@@ -122,12 +122,15 @@ class SqlDecisionStore:
         try:
             async with self._sessions.begin() as session:
                 insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-                await session.execute(
+                inserted = await session.scalar(
                     insert(DecisionRow)
                     .values(**values)
                     .on_conflict_do_nothing(index_elements=["run_id"])
+                    .returning(DecisionRow.run_id)
                 )
-                row = await session.get(DecisionRow, str(package.run_id))
+                if inserted is not None:  # as stored, as a read would give it back
+                    return DecisionPackage.model_validate(values["package"])
+                row = await session.get(DecisionRow, str(package.run_id))  # the first one's
         except IntegrityError:
             # not the primary key (that conflict does nothing): the run is missing
             raise NotFoundError(f"No run {package.run_id}.") from None

@@ -62,11 +62,13 @@ class Evidence:
 class Decisions:
     def __init__(self) -> None:
         self.saved: dict[UUID, DecisionPackage] = {}
+        self.looked_up: list[UUID] = []
 
     async def save(self, package: DecisionPackage) -> DecisionPackage:
         return self.saved.setdefault(package.run_id, package)
 
     async def for_run(self, run_id: UUID) -> DecisionPackage | None:
+        self.looked_up.append(run_id)
         return self.saved.get(run_id)
 
     async def latest_for_incident(self, incident_id: int) -> DecisionPackage | None:
@@ -160,6 +162,20 @@ async def test_the_incident_card_says_posted_only_once_the_decision_card_is_queu
     debate_work, _, board, _ = work(ScriptedCompleter(good_answers()), decisions, Watching())
     await debate_work(a_run())
     assert seen == [[]] and board.stages == ["posted"]
+
+
+async def test_only_a_run_that_may_have_a_package_is_looked_up() -> None:
+    decisions, announced = Decisions(), Announced()
+    debate_work, *_ = work(ScriptedCompleter(good_answers()), decisions, announced)
+    await debate_work(a_run())  # a new incident's run, claimed the first time
+    assert decisions.looked_up == []
+    other = UUID(int=RUN.int + 1)
+    decisions.saved[other] = announced.packages[0].model_copy(update={"run_id": other})
+    completer = ScriptedCompleter(good_answers())
+    # a request in chat stores its package when it makes its run
+    chat, *_ = work(completer, decisions, announced)
+    assert await chat(a_run(id=other, trigger="chat:41")) is RunEvent.AWAIT_APPROVAL
+    assert decisions.looked_up == [other] and completer.asked == []
 
 
 def test_a_hopeless_run_is_answered_by_a_package_that_asks_for_a_person() -> None:
