@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.slots import Slots
+
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; for SQLite, every connection is set up for concurrent use."""
@@ -79,12 +81,29 @@ class SerialWriteSessions(async_sessionmaker[AsyncSession]):
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine, expire_on_commit=False)
-        self._write_turn = asyncio.Lock()
+        self._write_turn = Slots(1)
 
     @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
-        async with self._write_turn, super().begin() as session:
+    async def begin(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
+        async with self._write_turn.taken(URGENT if urgent else 0), super().begin() as session:
             yield session
+
+
+#: the write turn's priority of a transaction someone is waiting to see (`write_session`)
+URGENT = 1
+
+
+def write_session(
+    sessions: async_sessionmaker[AsyncSession], *, urgent: bool = False
+) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+    """A write transaction; an urgent one goes first among those waiting for SQLite's writer.
+
+    Urgent is for a step a person is waiting on, such as a card's delivery: behind the
+    bookkeeping of a debate or a storm's intake it would wait its turn for nothing.
+    """
+    if isinstance(sessions, SerialWriteSessions):
+        return sessions.begin(urgent=urgent)
+    return sessions.begin()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

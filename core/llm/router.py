@@ -54,9 +54,9 @@ from core.llm.limits import (
 )
 from core.llm.openai_compat import OpenAICompatProvider
 from core.llm.schemas import ToolChoice
-from core.llm.slots import Slots
 from core.llm.toolcalls import tool_calls_in, validate_tool_call
 from core.llm.types import ChatRequest, ChatResponse, Provider, Task, Usage
+from core.slots import Slots
 
 __all__ = [
     "LOCAL_ONLY_BY_DEFAULT",

@@ -20,7 +20,7 @@ from core.messages import (
     Priority,
     Rendered,
 )
-from storage.db import read_session
+from storage.db import read_session, write_session
 from storage.repositories.outbox.cards import (
     REPLY_RETRY,
     card_posted,
@@ -68,7 +68,7 @@ class SqlDeliveryQueue(OutboxPart):
             reply_to_message_id=reply_to_message_id,
             priority=priority,
         )
-        async with self._sessions.begin() as session:
+        async with write_session(self._sessions, urgent=True) as session:
             session.add(row)
         self._signal.notify()
         return row.id
@@ -118,7 +118,7 @@ class SqlDeliveryQueue(OutboxPart):
         A card edit is pointed at the card's message now, and a digest comes with
         its lines as they are now, so what is sent is always the latest.
         """
-        async with self._sessions.begin() as session:
+        async with write_session(self._sessions, urgent=True) as session:
             row = await session.get(OutboxRow, item_id, with_for_update=True)
             if row is None or row.status != PENDING:
                 return None
@@ -142,7 +142,7 @@ class SqlDeliveryQueue(OutboxPart):
 
     async def release(self, item_id: int, *, not_before: datetime) -> None:
         """Give a claimed delivery back untouched (its chat had no budget left)."""
-        async with self._sessions.begin() as session:
+        async with write_session(self._sessions, urgent=True) as session:
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == item_id, OutboxRow.status == SENDING)
@@ -150,7 +150,7 @@ class SqlDeliveryQueue(OutboxPart):
             )
 
     async def mark_sent(self, item_id: int, *, message_id: int | None, at: datetime) -> None:
-        async with self._sessions.begin() as session:
+        async with write_session(self._sessions, urgent=True) as session:
             row = await session.get(OutboxRow, item_id, with_for_update=True)
             if row is None:
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -307,5 +308,45 @@ async def test_storm_digest_scenario_on_sqlite(tmp_path: Path) -> None:
     await upgrade(engine)
     try:
         await exercise_storm_digests(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_deliveries_go_first_on_sqlites_one_writer(tmp_path: Path) -> None:
+    """A card's delivery is what a person waits for: it does not queue behind bookkeeping."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    await upgrade(engine)
+    sessions = session_factory(engine)
+    outbox = SqlOutbox.over(sessions, FakeClock())
+    try:
+        await outbox.cards.put_card(card("c", "v1"))
+        [item] = await outbox.queue.due(now=datetime(2100, 1, 1, tzinfo=UTC), limit=10)
+        done: list[str] = []
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with sessions.begin():
+                holding.set()
+                await release.wait()
+
+        async def bookkeeping() -> None:
+            async with sessions.begin():
+                done.append("bookkeeping")
+
+        async def deliver() -> None:
+            assert await outbox.queue.claim(item.id) is not None
+            done.append("claimed")
+            await outbox.queue.mark_sent(item.id, message_id=5, at=FakeClock().now())
+            done.append("sent")
+
+        holder = asyncio.create_task(hold())
+        await holding.wait()
+        later = asyncio.create_task(bookkeeping())
+        await asyncio.sleep(0.01)  # queued first
+        delivery = asyncio.create_task(deliver())
+        await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.gather(holder, later, delivery)
+        assert done[0] == "claimed"
     finally:
         await engine.dispose()

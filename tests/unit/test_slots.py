@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.llm.slots import Slots
+from core.slots import Slots
 
 
 async def holder(

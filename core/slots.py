@@ -1,4 +1,5 @@
-"""A provider's call slots: at most `size` calls at once; waiting calls go by priority.
+"""At most `size` holders at once; waiting ones go by priority (a provider's call slots,
+SQLite's one writer).
 
 Among calls waiting for a slot, the one with the highest priority is served
 first, and calls of equal priority in the order they came. The debate gives a
@@ -6,7 +7,8 @@ call the priority of its stage (core/debate/agents.py): in a storm a debate
 further along finishes before new ones start, so decisions come out one after
 another, most severe first (runs are claimed by severity), instead of all of
 them together at the end; with one priority it is a plain first-come,
-first-served semaphore.
+first-served semaphore. SQLite's write turn (storage/db.py) is one slot whose
+urgent holders, the deliveries of cards, go before the rest.
 """
 
 from __future__ import annotations
