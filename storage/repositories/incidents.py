@@ -58,6 +58,7 @@ _ALERT_FIELDS = (
 ALERTS_TABLE = cast(Table, AlertRow.__table__)
 STATES_TABLE = cast(Table, AlertStateRow.__table__)
 INCIDENTS_TABLE = cast(Table, IncidentRow.__table__)
+AUDIT_TABLE = cast(Table, AuditRow.__table__)
 _INCIDENT_FIELDS = tuple(name for name in Incident.model_fields if name != "id")
 
 
@@ -205,6 +206,8 @@ class _SqlTx:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
         self._clock = clock
+        #: audit lines, written together when the work is done (`finish`)
+        self._audits: list[dict[str, Any]] = []
 
     async def states(self, fingerprints: Collection[str]) -> dict[str, AlertState]:
         if not fingerprints:
@@ -297,7 +300,13 @@ class _SqlTx:
         await self._session.execute(_SAVE_INCIDENTS, rows)
 
     async def audit(self, entry: AuditEntry) -> None:
-        self._session.add(AuditRow(**entry.model_dump()))
+        self._audits.append(entry.model_dump())
+
+    async def finish(self) -> None:
+        """Write the audit lines in one statement: a storm's post opens 50 incidents at once."""
+        if self._audits:
+            await self._session.execute(insert(AUDIT_TABLE), self._audits)
+            self._audits.clear()
 
 
 #: incidents whose history one retention transaction removes
@@ -368,7 +377,9 @@ class SqlIncidentStore:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self._sessions.begin() as session:
-                    result = await work(_SqlTx(session, self._clock))
+                    tx = _SqlTx(session, self._clock)
+                    result = await work(tx)
+                    await tx.finish()
             except DBAPIError as exc:
                 if attempt == ATTEMPTS or not _retryable(exc):
                     raise

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.alerting.models import Actor, AlertStatus
@@ -122,7 +122,15 @@ async def test_a_post_opening_many_incidents_inserts_them_in_one_statement(
     event.remove(engine.sync_engine, "before_cursor_execute", seen)
 
     assert len([s for s in sent if s.startswith("INSERT INTO incidents")]) == 1
+    assert len([s for s in sent if s.startswith("INSERT INTO audit_log")]) == 1
     assert result.new == 14 and result.incidents == list(range(1, 14))
+    async with engine.connect() as conn:
+        subjects = (
+            await conn.execute(
+                text("SELECT subject FROM audit_log WHERE action = 'incident.opened' ORDER BY id")
+            )
+        ).scalars()
+        assert list(subjects) == [f"incident:{n}" for n in range(1, 14)], "every line, in order"
     assert sorted(opened) == list(range(2, 14)), "each new incident announced once, real ids"
     for n, name in enumerate(names):
         view = await service.view(2 + n)  # inserted in group-key order: Svc00 first
