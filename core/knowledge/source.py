@@ -77,14 +77,18 @@ class StoredKnowledge:
     async def for_symptoms(self, labels: dict[str, str], title: str) -> list[KnowledgeNote]:
         symptoms = incident_symptoms(labels, title)
         since = self._clock.now() - self.window
-        same = await self._store.usable(
-            anti_patterns_since=since, symptoms_hash=symptoms.hash, limit=NOTES
-        )
-        if same:
-            return [note_of(e, window=self.window, same=True) for e in same]
         scanned = await self._store.usable(
             anti_patterns_since=since, symptoms_hash=None, limit=SCAN_LIMIT
         )
+        if len(scanned) < SCAN_LIMIT:
+            # the scan saw every usable entry (the usual case): the same symptoms are in it
+            same = [e for e in scanned if e.symptoms_hash == symptoms.hash][:NOTES]
+        else:
+            same = await self._store.usable(
+                anti_patterns_since=since, symptoms_hash=symptoms.hash, limit=NOTES
+            )
+        if same:
+            return [note_of(e, window=self.window, same=True) for e in same]
         scored = sorted(
             ((closeness(symptoms, entry_symptoms(e)), e) for e in scanned),
             key=lambda pair: (-pair[0], -pair[1].id),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from core.actions.executor import ActionStatus
+from core.knowledge.models import EntryStatus, KnowledgeEntry, NewEntry
 from core.knowledge.service import KnowledgeService
-from core.knowledge.source import StoredKnowledge
+from core.knowledge.source import SCAN_LIMIT, StoredKnowledge
 from tests.unit.knowledge.fakes import (
     LABELS,
     Clock,
@@ -57,3 +59,30 @@ async def test_close_symptoms_are_shown_when_none_match_and_never_gate() -> None
     assert note.match == "similar" and note.entry_id == anti.id
     far = {"alertname": "DiskFull", "namespace": "billing", "device": "sda"}
     assert await source.for_symptoms(far, "DiskFull") == []
+
+
+async def test_the_same_symptoms_are_found_however_many_entries_are_newer() -> None:
+    learn, store, clock = await learned()
+    draft = await learn.learn(outcome())
+    assert draft is not None
+    published, _ = await store.review(draft.id, EntryStatus.PUBLISHED, by="Alice", at=clock.now())
+    assert published is not None
+    reads: list[str | None] = []
+    usable = store.usable
+
+    async def counted(**asked: Any) -> list[KnowledgeEntry]:
+        reads.append(asked["symptoms_hash"])
+        return await usable(**asked)
+
+    store.usable = counted  # type: ignore[method-assign]
+    source = StoredKnowledge(store, clock)
+    [note] = await source.for_symptoms(LABELS, "WorkerQueueStuck")
+    assert note.entry_id == draft.id and reads == [None], "a small store: one read answers"
+    # more newer runbooks of other symptoms than one scan holds: the same symptoms are
+    # asked for by their hash
+    for n in range(SCAN_LIMIT):
+        fields = published.model_dump(include=set(NewEntry.model_fields))
+        await store.add(NewEntry(**{**fields, "symptoms_hash": f"{n:016x}"}))
+    reads.clear()
+    [note] = await source.for_symptoms(LABELS, "WorkerQueueStuck")
+    assert note.entry_id == draft.id and reads == [None, draft.symptoms_hash]
