@@ -20,7 +20,6 @@ run reached waiting_approval is still carried out); button presses call
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -147,9 +146,7 @@ class ApprovalFlow:
 
     async def announce(self, package: DecisionPackage) -> None:
         """Open the package's request (once per run) and post its card; in shadow, audit only."""
-        request, run = await asyncio.gather(
-            self._approvals.for_run(package.run_id), self._runs.get(package.run_id)
-        )
+        run = await self._runs.get(package.run_id)
         # a run that is over (timed out by the reaper) has nothing left to approve
         live = run is not None and run.state not in TERMINAL
         running = (
@@ -157,11 +154,16 @@ class ApprovalFlow:
         )
         if running and not live and package.execution is not None:
             package = await self._outcome_unknown(package, package.execution)
-        if request is None and live and self._wants_request(package):
-            if self._settings.shadow:
+        wanted = live and self._wants_request(package)
+        request: ApprovalRequest | None
+        if wanted and not self._settings.shadow:
+            # no read first: the store opens a run's request once and answers any later
+            # open with the first one (a re-claimed run's card keeps its request)
+            package, request = await self._open(package, run)
+        else:
+            request = await self._approvals.for_run(package.run_id)
+            if request is None and wanted:
                 await self._audit_shadow(package, run)
-            else:
-                package, request = await self._open(package, run)
         await self._post(package, request)
 
     @staticmethod

@@ -100,14 +100,21 @@ class SqlRunStore:
         if not wanted:
             return 0
         now = self._clock.now()
-        async with self._sessions.begin() as session:
-            present = set(
-                await session.scalars(
-                    select(IncidentRow.id).where(IncidentRow.id.in_([i for i, _ in wanted]))
+        rows = [_new(i, trigger, p, now) for i, p in wanted]
+        try:
+            # the incidents were just opened: all there, so no look first
+            async with self._sessions.begin() as session:
+                made = await self._insert(session, rows)
+        except IntegrityError:
+            # one is gone (its foreign key refused the batch): only those still there
+            async with self._sessions.begin() as session:
+                present = set(
+                    await session.scalars(
+                        select(IncidentRow.id).where(IncidentRow.id.in_([i for i, _ in wanted]))
+                    )
                 )
-            )
-            rows = [_new(i, trigger, p, now) for i, p in wanted if i in present]
-            made = await self._insert(session, rows) if rows else 0
+                kept = [row for row in rows if row["incident_id"] in present]
+                made = await self._insert(session, kept) if kept else 0
         self._queued_here = self._queued_here or made > 0
         return made
 
