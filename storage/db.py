@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from core.slots import Slots
+from storage.sqlite_driver import OneTripDBAPI
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -26,6 +27,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs["module"] = OneTripDBAPI()  # one trip to aiosqlite's thread per statement
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
