@@ -74,6 +74,15 @@ async def test_each_statement_is_one_trip_to_the_drivers_thread(
     async with sessions.begin() as session:
         await session.execute(text("INSERT INTO t (name) VALUES ('a')"))
         await session.execute(text("SELECT name FROM t"))
-    # BEGIN, the two statements, COMMIT, the pool's reset: SQLAlchemy's own cursor makes
-    # four trips per statement (open a cursor, execute, fetch, close)
-    assert trips == ["execute", "_execute", "_execute", "commit", "rollback"]
+    # BEGIN, the two statements, COMMIT; SQLAlchemy's own cursor makes four trips per
+    # statement (open a cursor, execute, fetch, close), and the pool's reset one more
+    assert trips == ["_execute", "_execute", "_execute", "commit"]
+    trips.clear()
+    async with read_session(sessions) as session:
+        await session.execute(text("SELECT name FROM t"))
+    assert trips == ["_execute", "_execute", "rollback"], "a read's transaction is ended"
+    trips.clear()
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            await session.execute(text("INSERT INTO t (name) VALUES ('a')"))
+    assert trips == ["_execute", "_execute", "rollback"], "a failed write is undone"
