@@ -3,10 +3,12 @@
 A discrete-event schedule, no clock involved: each worker takes the next
 debate when its last one ends; a debate asks 1, 1, 2 (review ‖ critique), 1
 calls of `latency` each; calls wait for the provider's slots as on the
-router's (core/llm/slots.py): the call of the debate furthest along first,
-equal ones in arrival order. The storm's time against this tells what the
-worker count costs (the tail, when fewer debates than slots are left) apart
-from what Howl's own steps between calls cost.
+router's (core/slots.py): by stage, furthest along first, but a call that
+has waited one call's latency counts one stage further (the router's step is
+its provider's typical call time); equal ones in arrival order. The storm's
+time against this tells what the worker count costs (the tail, when fewer
+debates than slots are left) apart from what Howl's own steps between calls
+cost.
 
 >>> schedule_bound(1, workers=8, slots=8, latency=1.0)
 4.0
@@ -28,8 +30,9 @@ def schedule_bound(debates: int, *, workers: int, slots: int, latency: float) ->
     """Seconds until the last of `debates` decides, with no cost but the model's."""
     # events: (time, order, debate) when one of its calls ends
     ends: list[tuple[float, int, int]] = []
-    # calls waiting for a slot: (-step, arrival, debate), the furthest debate first
-    waiting: list[tuple[int, int, int]] = []
+    # calls waiting for a slot: (rank, arrival, debate), lowest rank first: when it came,
+    # less one latency per stage the debate is along
+    waiting: list[tuple[float, int, int, int]] = []
     step = [0] * debates
     open_calls = [0] * debates
     started = 0
@@ -41,14 +44,14 @@ def schedule_bound(debates: int, *, workers: int, slots: int, latency: float) ->
         open_calls[debate] = calls
         for _ in range(calls):
             order += 1
-            heapq.heappush(waiting, (-step[debate], order, debate))
+            heapq.heappush(waiting, (now - step[debate] * latency, -step[debate], order, debate))
 
     def dispatch() -> None:
         nonlocal free, order
         while free and waiting:
             free -= 1
             order += 1
-            heapq.heappush(ends, (now + latency, order, heapq.heappop(waiting)[2]))
+            heapq.heappush(ends, (now + latency, order, heapq.heappop(waiting)[3]))
 
     for _ in range(min(workers, debates)):
         ask(started)

@@ -85,6 +85,10 @@ class ProviderStats(BaseModel):
     breaker: str = "closed"
 
 
+#: weight of the newest call in a lane's running average of call time
+CALL_TIME_WEIGHT = 0.2
+
+
 class _Lane:
     """One provider with its limits and live state."""
 
@@ -100,6 +104,11 @@ class _Lane:
         #: a 429's Retry-After: no calls before this clock time
         self.paused_until = 0.0
         self.stats = ProviderStats(name=provider.name, local=provider.local)
+
+    def answered_in(self, seconds: float) -> None:
+        """A call's time: its slots count a wait this long (averaged) as one stage ahead."""
+        step = self.slots.step_s
+        self.slots.step_s = seconds if step is None else step + CALL_TIME_WEIGHT * (seconds - step)
 
     def cost_usd(self, usage: Usage) -> float:
         prompt = float(getattr(self.provider, "price_prompt_per_1k", 0.0) or 0.0)
@@ -312,8 +321,10 @@ class Router:
                     async with lane.slots.taken(request.priority):
                         reached_provider = True
                         lane.stats.calls += 1
-                        remaining = max(deadline - loop.time(), 0.001)
+                        asked_at = loop.time()
+                        remaining = max(deadline - asked_at, 0.001)
                         response = await lane.provider.chat(request, timeout_s=remaining)
+                        lane.answered_in(loop.time() - asked_at)
             except TimeoutError:
                 if not reached_provider:
                     raise Rejected(

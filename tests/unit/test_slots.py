@@ -87,3 +87,24 @@ async def test_a_waiter_cancelled_as_it_is_handed_the_slot_passes_it_on() -> Non
     async with asyncio.timeout(1):  # a slot lost with `handed` would leave `later` waiting
         await asyncio.gather(busy, later)
     assert "later" in log and "handed" not in log
+
+
+async def test_a_call_that_waited_a_step_goes_before_a_later_stage_just_come() -> None:
+    now = [0.0]
+    slots, log, release = Slots(1, clock=lambda: now[0]), [], asyncio.Event()
+    slots.step_s = 0.2
+    busy = asyncio.create_task(holder(slots, 0, log, "busy", release))
+    await settle()
+    waiting = [asyncio.create_task(holder(slots, 0, log, "diagnose-old", release))]
+    await settle()
+    now[0] = 0.3  # it has waited more than a step when a solve comes
+    waiting.append(asyncio.create_task(holder(slots, 1, log, "solve", release)))
+    await settle()
+    waiting.append(asyncio.create_task(holder(slots, 0, log, "diagnose-new", release)))
+    await settle()
+    now[0] = 0.35  # has waited less than a step: the coordinator goes first
+    waiting.append(asyncio.create_task(holder(slots, 3, log, "coordinate", release)))
+    await settle()
+    release.set()
+    await asyncio.gather(busy, *waiting)
+    assert log == ["busy", "coordinate", "diagnose-old", "solve", "diagnose-new"]

@@ -240,6 +240,9 @@ async def test_concurrency_limit_holds_under_slow_answers(
     assert all(d.value == REVIEW_OK for d in done)
     assert fake_llm.max_concurrent == 2
     assert len(fake_llm.requests) == 6
+    # its slots count a wait of one typical call as a stage ahead (core/slots.py)
+    step = router._lanes["a"].slots.step_s
+    assert step is not None and 0.15 <= step < 0.5
 
 
 async def test_valid_native_tool_call(fake_llm: FakeOpenAI, make_router: MakeRouter) -> None:

@@ -245,7 +245,7 @@ async def test_the_same_input_gives_the_same_input_hash() -> None:
 
 
 async def test_a_call_waits_for_a_provider_slot_with_its_stage_as_priority() -> None:
-    """In a storm the debates further along go first (core/llm/slots.py)."""
+    """In a storm the debates further along go first (core/slots.py)."""
     completer = ScriptedCompleter(good_answers())
     run, _ = debate(completer)
     await run.run(RUN, snapshot())
