@@ -15,6 +15,7 @@ import contextlib
 import functools
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
@@ -53,10 +54,14 @@ from core.ports import Clock, DeliveryQueue, StormDigests
 
 log = structlog.get_logger(__name__)
 
-#: slots of a chat's window an announcement (a new card, a digest) leaves free for replies
+#: slots of a chat's window a critical incident's announcement leaves free for replies
 ANNOUNCE_HEADROOM = 2
+#: slots other announcements (a warning's card, a digest of warnings) leave free on top,
+#: for critical ones: a storm of warnings that spent the group's minute must not hold a
+#: critical incident's card back until the minute rolls over
+URGENT_RESERVE = 2
 #: slots edits and bulk traffic leave free for replies and announcements
-BULK_HEADROOM = 3
+BULK_HEADROOM = ANNOUNCE_HEADROOM + URGENT_RESERVE + 1
 #: a new card waits at most this long for its chat's budget; when more wait than can go
 #: in that time, the rest fold into a storm digest. The contract gives a new incident
 #: 60 s to be announced: this leaves room for the publisher and the digest itself.
@@ -66,7 +71,7 @@ DIGEST_RESERVE = 3
 #: slots a decision card leaves free while its chat storms (outside a storm it is an
 #: announcement like others): a storm's decisions never take the slot a new incident's
 #: announcement (its card or a digest) or a person's reply needs
-DECISION_HEADROOM = ANNOUNCE_HEADROOM + DIGEST_RESERVE + 1
+DECISION_HEADROOM = ANNOUNCE_HEADROOM + URGENT_RESERVE + DIGEST_RESERVE + 1
 #: a chat that folded nothing for this long is calm again: folded cards may unfold
 STORM_CALM_S = 20.0
 #: how often a chat with folded cards is checked for room to give them their own message
@@ -90,21 +95,25 @@ class _NoMetrics:
 def headroom(priority: int) -> int:
     """Slots of a chat's window a delivery must leave free for more urgent traffic.
 
-    A person's reply may use every slot, an announcement (a new card, a digest)
-    all but two, an edit or bulk message all but three, a decision card all but
-    six: `/status` in a storm answers at once, and neither edits nor a storm's
-    fifty decisions take the slot a new incident needs.
+    A person's reply may use every slot, a critical incident's announcement (its
+    card, or a digest with it) all but two, any other announcement all but four,
+    an edit or bulk message all but five, a storm's decision card all but eight:
+    `/status` in a storm answers at once, a critical card is not behind a storm
+    of warnings, and neither edits nor fifty decisions take the slot a new
+    incident needs.
 
-    >>> headroom(Priority.REPLY), headroom(Priority.CARD_NEW), headroom(Priority.CARD_UPDATE)
-    (0, 2, 3)
-    >>> headroom(Priority.DECISION)
-    6
+    >>> headroom(Priority.REPLY), headroom(Priority.URGENT), headroom(Priority.CARD_NEW)
+    (0, 2, 4)
+    >>> headroom(Priority.DIGEST), headroom(Priority.CARD_UPDATE), headroom(Priority.DECISION)
+    (4, 5, 8)
     """
     if priority <= Priority.REPLY:
         return 0
+    if priority <= Priority.URGENT:
+        return ANNOUNCE_HEADROOM
     if priority == Priority.DECISION:
         return DECISION_HEADROOM
-    return ANNOUNCE_HEADROOM if Priority.announces(priority) else BULK_HEADROOM
+    return ANNOUNCE_HEADROOM + URGENT_RESERVE if Priority.announces(priority) else BULK_HEADROOM
 
 
 def _is_new_card(item: DueDelivery) -> bool:
@@ -265,7 +274,7 @@ class DeliveryWorker:
         keep_free = headroom(item.priority)
         if item.priority == Priority.DECISION and not self._storming(item.chat_id, now):
             # outside a storm a decision is an announcement like any other
-            keep_free = ANNOUNCE_HEADROOM
+            keep_free = headroom(Priority.CARD_NEW)
         chat_wait = self._budget(item.chat_id).wait(now, keep_free=keep_free)
         spacing = 0.0
         if item.kind == OutboundKind.EDIT and item.card_key in self._last_card_delivery:
@@ -279,14 +288,14 @@ class DeliveryWorker:
         """
         now = self._mono()
         storming = {item.chat_id for item in due if _is_new_card(item)}
+        urgent = Counter(
+            item.chat_id for item in due if _is_new_card(item) and item.priority <= Priority.URGENT
+        )
         changed = False
         for chat_id in storming:
-            # own cards never take the slots kept for digests: the last one outside a
-            # storm, DIGEST_RESERVE while one lasts, so its later folds still go at once
-            room = self._announce_capacity(chat_id, now) - self._digest_slots(chat_id, now)
             waiting = await self._digests.pending_new_cards(chat_id)
-            if waiting > room:
-                keep = max(room, 0)
+            keep = self._cards_to_keep(chat_id, now, waiting=waiting, urgent=urgent[chat_id])
+            if keep < waiting:
                 count = await self._digests.fold_new_cards(chat_id, keep=keep)
                 log.info("storm_folded", chat_id=chat_id, cards=count, kept=keep)
                 self._folded_chats.add(chat_id)
@@ -295,6 +304,20 @@ class DeliveryWorker:
         for chat_id in sorted(self._folded_chats - storming):
             changed = await self._unfold(chat_id, now) or changed
         return changed
+
+    def _cards_to_keep(self, chat_id: int, now: float, *, waiting: int, urgent: int) -> int:
+        """How many of the chat's `waiting` new cards can go as messages of their own in
+        time; the `urgent` (critical) ones first, as the fold keeps them first.
+
+        Own cards never take the slots kept for digests: the last one outside a storm,
+        DIGEST_RESERVE while one lasts, so its later folds still go at once; critical
+        cards may use the slots kept from the others (URGENT_RESERVE).
+        """
+        reserve = self._digest_slots(chat_id, now)
+        urgent_room = max(self._announce_capacity(chat_id, now, Priority.URGENT) - reserve, 0)
+        room = max(self._announce_capacity(chat_id, now) - reserve, 0)
+        kept_urgent = min(urgent, urgent_room)
+        return kept_urgent + min(waiting - kept_urgent, max(room - kept_urgent, 0))
 
     def _storming(self, chat_id: int, now: float) -> bool:
         """The chat folded new cards into a digest within the last STORM_CALM_S."""
@@ -323,10 +346,12 @@ class DeliveryWorker:
             log.info("storm_unfolded", chat_id=chat_id, cards=count)
         return count > 0
 
-    def _announce_capacity(self, chat_id: int, now: float) -> int:
-        """New cards this chat can still announce within `ANNOUNCE_WITHIN_S`."""
+    def _announce_capacity(
+        self, chat_id: int, now: float, priority: int = Priority.CARD_NEW
+    ) -> int:
+        """New cards at `priority` this chat can still announce within `ANNOUNCE_WITHIN_S`."""
         return self._budget(chat_id).capacity(
-            now, within=ANNOUNCE_WITHIN_S, keep_free=headroom(Priority.CARD_NEW)
+            now, within=ANNOUNCE_WITHIN_S, keep_free=headroom(priority)
         )
 
     def _launch(self, item: DueDelivery) -> None:

@@ -59,6 +59,12 @@ def card(key: str, text: str, *, line: str | None = None) -> Card:
     return Card(key=key, chat_id=ONCALL, content=Rendered(text=text), digest_line=line)
 
 
+def critical_card(n: int) -> Card:
+    """Incident `n`'s first card, critical: PaymentsDown."""
+    first = card(f"incident:{n}", "🔴 PaymentsDown", line=f"🔴 #{n} PaymentsDown · prod")
+    return first.model_copy(update={"priority": Priority.URGENT})
+
+
 async def test_a_card_converges_to_its_latest_content(pipeline: Pipeline) -> None:
     worker = pipeline.worker()
     for text in ("<b>v1</b>", "<b>v2</b>", "<b>v3</b>"):
@@ -181,14 +187,46 @@ async def test_after_fifteen_replies_a_new_critical_incident_is_a_message_of_its
         for n in range(15):
             await pipeline.outbox.queue.reply(ONCALL, Rendered(text=f"answer {n}"))
         await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 15, timeout=20)
-        critical = card("incident:1", "🔴 PaymentsDown", line="🔴 #1 PaymentsDown · prod")
-        urgent = critical.model_copy(update={"priority": Priority.URGENT})
-        await pipeline.outbox.cards.put_card(urgent)
+        await pipeline.outbox.cards.put_card(critical_card(1))
         await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 16, timeout=20)
     finally:
         await worker.stop()
     [posting] = [p for p in emulator.postings if "PaymentsDown" in p.text]
     assert (posting.method, posting.text) == ("sendMessage", "🔴 PaymentsDown"), "not folded"
+    assert emulator.stats.too_many_requests == 0
+
+
+async def test_a_storm_of_warnings_leaves_a_new_critical_card_room_to_go_at_once(
+    pipeline: Pipeline,
+) -> None:
+    emulator = pipeline.world.emulator
+    worker = pipeline.worker()
+    await worker.start()
+    try:
+        for n in range(30):
+            line = f"🟡 warning · Disk{n} filling"
+            await pipeline.outbox.cards.put_card(card(f"incident:{n}", f"warning {n}", line=line))
+
+        def visible() -> set[int]:
+            text = "\n".join(m.text for m in emulator.bot_messages(ONCALL))
+            return {n for n in range(30) if f"warning {n}" in text or f"Disk{n} filling" in text}
+
+        await wait_for(lambda: len(visible()) == 30, timeout=30, what="every warning visible")
+        spent = len(emulator.bot_messages(ONCALL))
+        put_at = time.monotonic()
+        await pipeline.outbox.cards.put_card(critical_card(99))
+        await wait_for(
+            lambda: any(m.text == "🔴 PaymentsDown" for m in emulator.bot_messages(ONCALL)),
+            timeout=30,
+            what="the critical card",
+        )
+        waited = time.monotonic() - put_at
+    finally:
+        await worker.stop()
+    assert spent <= 20 - 4, "warnings leave the group's last four slots"
+    assert waited < 5, f"the critical card waited {waited:.1f} s for the warnings' minute"
+    [posting] = [p for p in emulator.postings if "PaymentsDown" in p.text]
+    assert posting.method == "sendMessage", "a message of its own, not a digest line"
     assert emulator.stats.too_many_requests == 0
 
 
