@@ -67,17 +67,17 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: a tag, or a `<` left open to the end of the text (which hides the rest too)
+_TAG = re.compile(r"<[^>]*(?:>|$)")
+
+
 def visible_length(text: str) -> int:
-    """Characters Telegram counts: UTF-16 code units of the text without tags."""
-    out, in_tag = [], False
-    for char in text:
-        if char == "<":
-            in_tag = True
-        elif char == ">" and in_tag:
-            in_tag = False
-        elif not in_tag:
-            out.append(char)
-    return utf16_units(html.unescape("".join(out)))
+    """Characters Telegram counts: UTF-16 code units of the text without tags.
+
+    >>> visible_length("<b>a &amp; b</b>")
+    5
+    """
+    return utf16_units(html.unescape(_TAG.sub("", text)))
 
 
 def fit_lines(lines: list[str], *, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -88,15 +88,17 @@ def fit_lines(lines: list[str], *, limit: int = MAX_MESSAGE_CHARS) -> str:
     >>> fit_lines(["a", "b"], limit=100)
     'a\\nb'
     """
-    kept: list[str] = []
+    # Each line is measured once: a card is re-rendered on every change in a storm,
+    # and measuring every prefix made that quadratic in its lines. Whole valid lines
+    # joined by newlines measure as their sum plus the newlines.
+    joined = -1
     for index, line in enumerate(lines):
-        candidate = "\n".join([*kept, line])
-        note = _CUT_NOTE.format(n=len(lines) - index - 1)
-        budget = limit - (visible_length(note) if index < len(lines) - 1 else 0)
-        if visible_length(candidate) > budget:
-            return "\n".join(kept) + _CUT_NOTE.format(n=len(lines) - index)
-        kept.append(line)
-    return "\n".join(kept)
+        joined += 1 + visible_length(line)
+        rest = len(lines) - index - 1
+        budget = limit - (visible_length(_CUT_NOTE.format(n=rest)) if rest else 0)
+        if joined > budget:
+            return "\n".join(lines[:index]) + _CUT_NOTE.format(n=rest + 1)
+    return "\n".join(lines)
 
 
 def pack_blocks(blocks: Iterable[Sequence[str]], *, limit: int = MAX_MESSAGE_CHARS) -> list[str]:

@@ -210,3 +210,29 @@ def test_literal_shows_a_value_exactly_on_one_line(value: str) -> None:
 )
 def test_literal_quotes_what_is_not_a_plain_token(value: str, shown: str) -> None:
     assert parse_html(literal(value, 100)) == shown
+
+
+def _fits(text: str, limit: int) -> bool:
+    return utf16_length(parse_html(text)) <= limit
+
+
+@same_examples
+@given(
+    st.lists(hostile_text.map(lambda t: f"<b>{esc(t)}</b> {esc(t[::-1])}"), max_size=30),
+    st.integers(min_value=60, max_value=900),
+)
+def test_fit_lines_keeps_the_longest_prefix_that_fits_beside_its_note(
+    lines: list[str], limit: int
+) -> None:
+    text = fit_lines(lines, limit=limit)
+    assert _fits(text, limit)
+    cut = "\n\n<i>… {n} more line(s) not shown (message limit)</i>"
+    [kept] = [
+        k
+        for k in range(len(lines) + 1)
+        if text == "\n".join(lines[:k]) + (cut.format(n=len(lines) - k) if k < len(lines) else "")
+    ]
+    if kept < len(lines):  # one more line would not have fitted beside the note it leaves
+        rest = len(lines) - kept - 1
+        longer = "\n".join(lines[: kept + 1]) + (cut.format(n=rest) if rest else "")
+        assert not _fits(longer, limit)
