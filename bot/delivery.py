@@ -92,6 +92,9 @@ class _NoMetrics:
         return None
 
 
+_DECISIONS = frozenset({Priority.URGENT_DECISION, Priority.DECISION})
+
+
 def headroom(priority: int) -> int:
     """Slots of a chat's window a delivery must leave free for more urgent traffic.
 
@@ -106,14 +109,27 @@ def headroom(priority: int) -> int:
     (0, 2, 4)
     >>> headroom(Priority.DIGEST), headroom(Priority.CARD_UPDATE), headroom(Priority.DECISION)
     (4, 5, 8)
+    >>> headroom(Priority.URGENT_DECISION)
+    8
     """
     if priority <= Priority.REPLY:
         return 0
     if priority <= Priority.URGENT:
         return ANNOUNCE_HEADROOM
-    if priority == Priority.DECISION:
+    if priority in _DECISIONS:
         return DECISION_HEADROOM
     return ANNOUNCE_HEADROOM + URGENT_RESERVE if Priority.announces(priority) else BULK_HEADROOM
+
+
+def calm_decision_headroom(priority: int) -> int:
+    """Outside a storm a decision card is an announcement like others, a critical
+    incident's like its card: an approver may be waiting for it.
+
+    >>> calm_decision_headroom(Priority.URGENT_DECISION), calm_decision_headroom(Priority.DECISION)
+    (2, 4)
+    """
+    urgent = priority == Priority.URGENT_DECISION
+    return headroom(Priority.URGENT if urgent else Priority.CARD_NEW)
 
 
 def _is_new_card(item: DueDelivery) -> bool:
@@ -272,9 +288,8 @@ class DeliveryWorker:
         if item.kind == OutboundKind.DELETE:
             return global_wait
         keep_free = headroom(item.priority)
-        if item.priority == Priority.DECISION and not self._storming(item.chat_id, now):
-            # outside a storm a decision is an announcement like any other
-            keep_free = headroom(Priority.CARD_NEW)
+        if item.priority in _DECISIONS and not self._storming(item.chat_id, now):
+            keep_free = calm_decision_headroom(item.priority)
         chat_wait = self._budget(item.chat_id).wait(now, keep_free=keep_free)
         spacing = 0.0
         if item.kind == OutboundKind.EDIT and item.card_key in self._last_card_delivery:

@@ -27,6 +27,9 @@ class Priority(IntEnum):
     #: a storm digest: how new incidents become visible when cards cannot all go
     DIGEST = 5
     CARD_NEW = 10
+    #: a critical incident's decision package: like DECISION, but outside a storm it
+    #: may use the slots other announcements leave to critical ones
+    URGENT_DECISION = 14
     #: a decision package's first send: it announces something new (a person may be
     #: asked to approve), so it goes before any edit; after a new incident's card,
     #: since it answers that card and a storm is announced incidents first
@@ -39,7 +42,7 @@ class Priority(IntEnum):
         """Whether a first send at this priority announces a new incident: what a storm
         folds into digests ("N new incidents"). A decision card is not one; it waits its
         turn behind the incidents' cards instead."""
-        return cls.REPLY < priority < cls.DECISION
+        return cls.REPLY < priority < cls.URGENT_DECISION
 
     @classmethod
     def announces(cls, priority: int) -> bool:

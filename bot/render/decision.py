@@ -32,7 +32,7 @@ from bot.render.html import (
     visible_length,
 )
 from bot.render.incident import SEVERITY_ICON, clock, plural
-from core.alerting.models import Incident
+from core.alerting.models import Incident, Severity
 from core.debate.models import (
     ApprovalState,
     DebateStatus,
@@ -387,6 +387,12 @@ def decision_digest_line(package: DecisionPackage, incident: Incident) -> str:
     return f"⚖️ #{incident.id} {truncate(incident.title, 80)}: {proposed}{waits}"
 
 
+def _priority(incident: Incident) -> Priority:
+    """A critical incident's decision may use the slots kept for critical announcements."""
+    urgent = incident.severity is Severity.CRITICAL
+    return Priority.URGENT_DECISION if urgent else Priority.DECISION
+
+
 def decision_card(
     package: DecisionPackage,
     incident: Incident,
@@ -414,7 +420,7 @@ def decision_card(
         key=decision_key(package.run_id),
         chat_id=chat_id,
         content=content,
-        priority=Priority.DECISION,
+        priority=_priority(incident),
         closed=not package.waits_for_approval,
         digest_line=decision_digest_line(package, incident),
     )

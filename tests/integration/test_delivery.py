@@ -276,6 +276,37 @@ async def test_after_the_storm_open_folded_incidents_get_their_own_card(
     assert len(sends) == 30, "29 cards of their own and one digest"
 
 
+async def test_in_a_busy_minute_a_critical_incidents_decision_goes_before_a_warnings(
+    pipeline: Pipeline,
+) -> None:
+    """Outside a storm a decision card may use the slots kept for critical announcements
+    only when its incident is critical: an approver may be waiting for it."""
+    emulator = pipeline.world.emulator
+    worker = pipeline.worker()
+    await worker.start()
+    try:
+        for n in range(15):
+            await pipeline.outbox.queue.reply(ONCALL, Rendered(text=f"answer {n}"))
+        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 15, timeout=20)
+        await pipeline.outbox.cards.put_card(critical_card(1))
+        urgent = card("decision:1", "critical decision").model_copy(
+            update={"reply_to_card": "incident:1", "priority": Priority.URGENT_DECISION}
+        )
+        await pipeline.outbox.cards.put_card(urgent)
+        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 17, timeout=10)
+        calm = card("decision:2", "warning decision").model_copy(
+            update={"priority": Priority.DECISION}
+        )
+        await pipeline.outbox.cards.put_card(calm)
+        await asyncio.sleep(2.0)
+        texts = [m.text for m in emulator.bot_messages(ONCALL)]
+    finally:
+        await worker.stop()
+    assert "critical decision" in texts, "17 of 20 used: a critical incident's decision went"
+    assert "warning decision" not in texts, "a warning's leaves the last four slots"
+    assert emulator.stats.too_many_requests == 0
+
+
 async def test_a_reply_held_for_its_card_costs_the_chat_no_slot_while_it_waits(
     pipeline: Pipeline,
 ) -> None:

@@ -53,7 +53,7 @@ def _new_card_filter(chat_id: int) -> tuple[Any, ...]:
         OutboxRow.card_key.not_like(f"{DIGEST_PREFIX}%"),
         # Priority.announces_incident: a decision's first send is never folded
         OutboxRow.priority > Priority.REPLY,
-        OutboxRow.priority < Priority.DECISION,
+        OutboxRow.priority < Priority.URGENT_DECISION,
     )
 
 

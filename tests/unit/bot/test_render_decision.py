@@ -507,7 +507,7 @@ def test_decision_card() -> None:
     assert card.key == decision_key(RUN) == f"decision:{RUN}"
     assert card.chat_id == -100
     assert card.content == render_decision(pkg, incident(), buttons=CODEC)
-    assert card.priority == Priority.DECISION
+    assert card.priority == Priority.URGENT_DECISION, "a critical incident's"
     assert not card.closed, "a waiting decision gets its own message after a storm"
     assert card.digest_line is not None
     assert parse_html(card.digest_line) == (
@@ -522,9 +522,17 @@ def test_a_decided_card_is_closed_and_its_digest_line_says_no_action() -> None:
     assert parse_html(card.digest_line or "") == "⚖️ #12 <x>: no action proposed"
 
 
+def test_a_warnings_decision_is_not_urgent() -> None:
+    warning = incident().model_copy(update={"severity": Severity.WARNING})
+    card = decision_card(package(), warning, chat_id=-100, buttons=CODEC)
+    assert card.priority == Priority.DECISION
+
+
 def test_a_decision_announces_after_a_new_incident_and_before_edits() -> None:
-    assert Priority.CARD_NEW < Priority.DECISION < Priority.CARD_UPDATE
-    assert Priority.announces(Priority.DECISION)
+    assert Priority.CARD_NEW < Priority.URGENT_DECISION < Priority.DECISION < Priority.CARD_UPDATE
+    for decision in (Priority.URGENT_DECISION, Priority.DECISION):
+        assert Priority.announces(decision)
+        assert not Priority.announces_incident(decision), "never folded into a storm digest"
 
 
 def test_a_card_that_cannot_be_rendered_keeps_its_buttons_and_state(
