@@ -65,6 +65,13 @@ def critical_card(n: int) -> Card:
     return first.model_copy(update={"priority": Priority.URGENT})
 
 
+async def fifteen_replies_sent(pipeline: Pipeline) -> None:
+    """Spend 15 of the group's 20 slots of this minute on answers to people."""
+    for n in range(15):
+        await pipeline.outbox.queue.reply(ONCALL, Rendered(text=f"answer {n}"))
+    await wait_for(lambda: len(pipeline.world.emulator.bot_messages(ONCALL)) == 15, timeout=20)
+
+
 async def test_a_card_converges_to_its_latest_content(pipeline: Pipeline) -> None:
     worker = pipeline.worker()
     for text in ("<b>v1</b>", "<b>v2</b>", "<b>v3</b>"):
@@ -184,9 +191,7 @@ async def test_after_fifteen_replies_a_new_critical_incident_is_a_message_of_its
     worker = pipeline.worker()
     await worker.start()
     try:
-        for n in range(15):
-            await pipeline.outbox.queue.reply(ONCALL, Rendered(text=f"answer {n}"))
-        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 15, timeout=20)
+        await fifteen_replies_sent(pipeline)
         await pipeline.outbox.cards.put_card(critical_card(1))
         await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 16, timeout=20)
     finally:
@@ -285,9 +290,7 @@ async def test_in_a_busy_minute_a_critical_incidents_decision_goes_before_a_warn
     worker = pipeline.worker()
     await worker.start()
     try:
-        for n in range(15):
-            await pipeline.outbox.queue.reply(ONCALL, Rendered(text=f"answer {n}"))
-        await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 15, timeout=20)
+        await fifteen_replies_sent(pipeline)
         await pipeline.outbox.cards.put_card(critical_card(1))
         urgent = card("decision:1", "critical decision").model_copy(
             update={"reply_to_card": "incident:1", "priority": Priority.URGENT_DECISION}
