@@ -256,8 +256,11 @@ async def run_on_postgres(workdir: Path) -> Figures | None:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("CREATE DATABASE bench"))
         await engine.dispose()
-        # one offered rate there: the four again would double the bench's few minutes
-        figures = await run_on(admin_url.rsplit("/", 1)[0] + "/bench", workdir, (1000,))
+        # 1,000/s after the same lower rates as on SQLite: the first rate also pays for
+        # the 50 incidents it opens (their cards and debates), so measured first it is
+        # not the same figure; 2,000/s is left out, its backlog would double the time
+        rates = tuple(rate for rate in RATES if rate <= 1000)
+        figures = await run_on(admin_url.rsplit("/", 1)[0] + "/bench", workdir, rates)
         logged = server_log.read_text().count("deadlock detected")
         figures.deadlocks = await postgres_deadlocks(admin_url, logged)
     return figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -62,8 +63,13 @@ AUDIT_TABLE = cast(Table, AuditRow.__table__)
 _INCIDENT_FIELDS = tuple(name for name in Incident.model_fields if name != "id")
 
 
+_ALERT_GETTER = operator.attrgetter(*_ALERT_FIELDS)
+
+
 def _alert_values(alert: Alert) -> dict[str, Any]:
-    return alert.model_dump(include=set(_ALERT_FIELDS), mode="python")
+    # the model's own values, as model_dump(mode="python") gives them, without its
+    # per-call include set and copies (1.0 against 1.8 us an alert)
+    return dict(zip(_ALERT_FIELDS, _ALERT_GETTER(alert), strict=True))
 
 
 def _to_alert(row: AlertStateRow | AlertRow) -> Alert:
@@ -268,17 +274,18 @@ class _SqlTx:
 
     async def record(self, alerts: list[tuple[Alert, int | None]]) -> None:
         now = self._clock.now()
+        values = [(_alert_values(alert), incident_id) for alert, incident_id in alerts]
         events = [
-            {**_alert_values(alert), "incident_id": incident_id, "received_at": now}
-            for alert, incident_id in alerts
+            {**alert, "incident_id": incident_id, "received_at": now}
+            for alert, incident_id in values
         ]
         # Core statements: the ORM's bulk machinery costs more than the insert itself
         await self._session.execute(insert(ALERTS_TABLE), events)
         # one upsert per fingerprint: PostgreSQL refuses to touch a row twice in one statement
-        latest = {alert.fingerprint: (alert, incident_id) for alert, incident_id in alerts}
+        latest = {alert["fingerprint"]: (alert, incident_id) for alert, incident_id in values}
         # in fingerprint order, like `states`: new rows wait on each other's unique keys
         states = [
-            {**_alert_values(alert), "incident_id": incident_id, "updated_at": now}
+            {**alert, "incident_id": incident_id, "updated_at": now}
             for _, (alert, incident_id) in sorted(latest.items())
         ]
         await self._session.execute(self._upsert_states(), states)
