@@ -5,13 +5,20 @@ transaction); this worker reads what is owed, has the bot render it, and hands
 the cards back to storage in a second, short transaction. Nothing is lost: a
 crash between the two leaves the card owed and `catch_up` at start queues it.
 
-Two promises about time, whatever a storm does:
+Three promises about time, whatever a storm does:
 - a change waits at most `settle_s + every_s` (plus the flush ahead of it)
   before its card is queued: the pause between flushes is measured from when
   the last flush started, never scaled by how long it took;
-- a new incident's first card is queued before updates of known incidents
-  (and the most severe first), even when many updates are owed; a critical
-  incident's first card is marked urgent, so it goes before other new cards.
+- while more incidents are owed than one batch takes (a storm), an incident
+  whose card was queued less than `update_every_s` ago waits until then: each
+  card is re-rendered at most every few seconds instead of every second, since
+  a group's 20 messages a minute could not show more edits anyway and each
+  render costs intake its CPU and SQLite its one writer; the queued edit
+  carries the newest content when its turn comes, so no edit is added;
+- a new incident's first card is never held so, and is queued before updates
+  of known incidents (and the most severe first), even when many updates are
+  owed; a critical incident's first card is marked urgent, so it goes before
+  other new cards.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ SETTLE_S = 0.3
 EVERY_S = 1.0
 #: after a failure (database busy or down), wait before trying the same cards again
 RETRY_AFTER_S = 2.0
+#: in a storm, an incident's card is re-rendered at most this often
+UPDATE_EVERY_S = 5.0
 
 
 def announced(card: Card, incident: Incident) -> Card:
@@ -71,6 +80,7 @@ class CardPublisher:
         settle_s: float = SETTLE_S,
         every_s: float = EVERY_S,
         retry_after_s: float = RETRY_AFTER_S,
+        update_every_s: float = UPDATE_EVERY_S,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -79,11 +89,14 @@ class CardPublisher:
         self._settle_s = settle_s
         self._every_s = every_s
         self._retry_after_s = retry_after_s
+        self._update_every_s = update_every_s
         self._mono = monotonic
         self._sleep = sleep
         #: incident id -> the poke that last asked for its card (newer pokes win)
         self._owed: dict[int, int] = {}
         self._pokes = itertools.count(1)
+        #: incident id -> when this publisher last queued its card (recent ones only)
+        self._queued_at: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -101,7 +114,9 @@ class CardPublisher:
         while ids := await self._store.unpublished(limit=BATCH):
             owed = await self._store.owed(ids, limit=BATCH)
             result = await self._store.publish([self._published(o) for o in owed])
-            total += len(owed) - len(result.skipped)
+            queued = {o.incident_id for o in owed} - set(result.skipped)
+            self._queued_at.update(dict.fromkeys(queued, self._mono()))
+            total += len(queued)
             if result.skipped and len(result.skipped) == len(owed):
                 await self._sleep(self._retry_after_s)  # all held by intake right now
         if total:
@@ -110,25 +125,33 @@ class CardPublisher:
 
     async def flush(self) -> None:
         """Publish everything owed now, first cards first; on failure they stay owed."""
+        now = self._mono()
+        horizon = now - self._update_every_s
+        self._queued_at = {i: at for i, at in self._queued_at.items() if at > horizon}
         while self._owed:
             try:
-                progressed = await self._flush_batch()
+                progressed = await self._flush_batch(now)
             except Exception:  # the database: keep them owed, try again shortly
                 log.exception("card_publish_failed", incidents=len(self._owed))
                 await self._sleep(self._retry_after_s)
                 continue
             if not progressed:
-                return  # what is left is locked by intake: the next flush takes it
+                return  # what is left is locked by intake or held: the next flush takes it
 
-    async def _flush_batch(self) -> bool:
+    async def _flush_batch(self, now: float) -> bool:
         """One batch in the store's order; returns whether any card was settled."""
         asked = max(self._owed.values())
-        owed = await self._store.owed(list(self._owed), limit=BATCH)
+        due = self._due()
+        if not due:
+            return False  # every owed card was queued moments ago: the next flush takes them
+        owed = await self._store.owed(due, limit=BATCH)
         result = await self._store.publish([self._published(o) for o in owed])
-        settled = {o.incident_id for o in owed} - set(result.skipped)
+        queued = {o.incident_id for o in owed} - set(result.skipped)
+        self._queued_at.update(dict.fromkeys(queued, now))
+        settled = set(queued)
         if len(owed) < BATCH:
             # the store has nothing else owed among them: the rest needs no card
-            settled |= set(self._owed) - {o.incident_id for o in owed}
+            settled |= set(due) - {o.incident_id for o in owed}
         for incident_id in settled:
             # a poke that came in meanwhile asks for a newer version: keep it
             if self._owed.get(incident_id, asked + 1) <= asked:
@@ -136,6 +159,13 @@ class CardPublisher:
         if result.skipped:
             self._wake.set()
         return bool(settled)
+
+    def _due(self) -> list[int]:
+        """The owed incidents to ask the store about now: all of them, unless a storm
+        owes more than a batch; then not those whose card was queued moments ago."""
+        if len(self._owed) <= BATCH:
+            return list(self._owed)
+        return [i for i in self._owed if i not in self._queued_at]
 
     def _published(self, owed: OwedCard) -> PublishedCard:
         return PublishedCard(
@@ -174,6 +204,8 @@ class CardPublisher:
             self._wake.clear()
             last_started = self._mono()
             await self.flush()
+            if self._owed:  # held for a moment in a storm: look again next round
+                self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="howl-cards")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -256,7 +256,8 @@ async def test_the_pause_between_flushes_is_bounded_whatever_the_flush_took() ->
 async def test_after_a_long_burst_a_new_incidents_card_is_queued_before_pending_edits() -> None:
     store, cards = FakeIncidentStore(), Cards()
     service = await open_incidents(store, BATCH * 3)
-    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0)
+    # order, not pacing: the storm's edits are not held here (see the tests below)
+    publisher = CardPublisher(store, cards, settle_s=0, retry_after_s=0, update_every_s=0)
     await publisher.catch_up()
     published = len(store.cards)
     # a burst: every known incident gets a new alert, so each owes an edit ...
@@ -331,3 +332,90 @@ async def test_an_incident_intake_holds_locked_stays_owed_and_is_published_next(
     assert store.calls == [[1, 2, 3], [2]]
     assert [i for i, _ in store.cards] == [1, 3, 2]
     assert await store.unpublished(limit=10) == []
+
+
+# --- in a storm, a card is re-rendered at most every update_every_s --------------------------
+
+
+async def storm_changes(service: IncidentService, n: int, tag: str) -> list[int]:
+    """Each of the first `n` incidents gets one more alert: a storm keeps them changing."""
+    changed = await service.ingest([firing(f"{tag}{i}", f"ns{i}") for i in range(n)], actor=HTTP)
+    assert len(changed.incidents) == n
+    return changed.incidents
+
+
+async def test_in_a_storm_a_card_queued_moments_ago_waits_then_carries_the_newest() -> None:
+    clock = [0.0]
+    store, cards = FakeIncidentStore(), Cards()
+    n = BATCH + 5
+    service = await open_incidents(store, n)
+    publisher = CardPublisher(
+        store, cards, settle_s=0, retry_after_s=0, update_every_s=5.0, monotonic=lambda: clock[0]
+    )
+    publisher.poke(range(1, n + 1))
+    await publisher.flush()
+    assert len(cards.rendered) == n
+
+    clock[0] = 1.0
+    publisher.poke(await storm_changes(service, n, "a"))
+    fresh = await service.ingest([firing("new", "elsewhere")], actor=HTTP)
+    publisher.poke(fresh.incidents)
+    await publisher.flush()
+    assert cards.rendered[n:] == fresh.incidents, "a new incident's card is never held"
+
+    clock[0] = 3.0
+    publisher.poke(await storm_changes(service, n, "b"))
+    await publisher.flush()
+    assert cards.rendered[n + 1 :] == [], "their cards were queued less than 5 s ago"
+
+    clock[0] = 5.0
+    await publisher.flush()
+    assert sorted(cards.rendered[n + 1 :]) == list(range(1, n + 1)), "each once, at 5 s"
+    assert all(store.version(i)[1] == store.version(i)[0] for i in range(1, n + 1)), "newest"
+
+
+async def test_outside_a_storm_a_change_is_rendered_at_once_however_recent_its_card() -> None:
+    clock = [0.0]
+    store, cards = FakeIncidentStore(), Cards()
+    service = await open_incidents(store, BATCH)
+    publisher = CardPublisher(
+        store, cards, settle_s=0, retry_after_s=0, update_every_s=5.0, monotonic=lambda: clock[0]
+    )
+    publisher.poke(range(1, BATCH + 1))
+    await publisher.flush()
+    clock[0] = 0.5
+    publisher.poke(await storm_changes(service, BATCH, "a"))
+    await publisher.flush()
+    assert len(cards.rendered) == 2 * BATCH, "no more owed than one batch: nothing waits"
+
+
+async def test_a_card_held_in_a_storm_is_queued_without_another_poke() -> None:
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+        await asyncio.sleep(0)
+
+    async def until(done: Callable[[], bool]) -> None:
+        for _ in range(10_000):
+            if done():
+                return
+            await asyncio.sleep(0)
+        raise AssertionError(f"never came; rendered {len(cards.rendered)} at {clock[0]} s")
+
+    store, cards = FakeIncidentStore(), Cards()
+    n = BATCH + 1
+    service = await open_incidents(store, n)
+    publisher = CardPublisher(
+        store, cards, settle_s=0.3, every_s=1.0, update_every_s=5.0,
+        monotonic=lambda: clock[0], sleep=sleep,
+    )  # fmt: skip
+    publisher.start()
+    try:
+        await until(lambda: len(cards.rendered) == n)  # caught up at start
+        began = clock[0]
+        publisher.poke(await storm_changes(service, n, "a"))
+        await until(lambda: len(cards.rendered) == 2 * n)
+    finally:
+        await publisher.stop()
+    assert 5.0 <= clock[0] - began <= 5.0 + 1.0 + 0.3, "held 5 s since its card, not longer"
