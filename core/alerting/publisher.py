@@ -10,11 +10,13 @@ Three promises about time, whatever a storm does:
   before its card is queued: the pause between flushes is measured from when
   the last flush started, never scaled by how long it took;
 - while more incidents are owed than one batch takes (a storm), an incident
-  whose card was queued less than `update_every_s` ago waits until then: each
-  card is re-rendered at most every few seconds instead of every second, since
-  a group's 20 messages a minute could not show more edits anyway and each
-  render costs intake its CPU and SQLite its one writer; the queued edit
-  carries the newest content when its turn comes, so no edit is added;
+  whose card was queued less than `update_every_s` ago waits until then, and
+  each flush takes only its share of the updates, so every card comes round
+  about every `update_every_s` and the renders are spread over the flushes
+  instead of every card every second: a group's 20 messages a minute could not
+  show more edits anyway, and each render costs intake its CPU and SQLite its
+  one writer. The queued edit carries the newest content when its turn comes,
+  so no edit is added;
 - a new incident's first card is never held so, and is queued before updates
   of known incidents (and the most severe first), even when many updates are
   owed; a critical incident's first card is marked urgent, so it goes before
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -124,26 +127,40 @@ class CardPublisher:
         return total
 
     async def flush(self) -> None:
-        """Publish everything owed now, first cards first; on failure they stay owed."""
+        """Publish everything owed now, first cards first; on failure they stay owed.
+
+        In a storm, only a share of the updates: enough that each owed card comes
+        round every `update_every_s`, spread over the flushes in between rather than
+        all at once (one long flush would hold intake up for as long).
+        """
         now = self._mono()
         horizon = now - self._update_every_s
         self._queued_at = {i: at for i, at in self._queued_at.items() if at > horizon}
-        while self._owed:
+        updates = self._updates_per_flush()
+        while self._owed and updates > 0:
             try:
-                progressed = await self._flush_batch(now)
+                progressed, queued_updates = await self._flush_batch(now)
             except Exception:  # the database: keep them owed, try again shortly
                 log.exception("card_publish_failed", incidents=len(self._owed))
                 await self._sleep(self._retry_after_s)
                 continue
             if not progressed:
                 return  # what is left is locked by intake or held: the next flush takes it
+            updates -= queued_updates
 
-    async def _flush_batch(self, now: float) -> bool:
-        """One batch in the store's order; returns whether any card was settled."""
+    def _updates_per_flush(self) -> float:
+        if len(self._owed) <= BATCH or self._update_every_s <= 0:
+            return math.inf
+        rounds = max(self._update_every_s / max(self._every_s, self._settle_s, 1e-9), 1.0)
+        return max(BATCH, math.ceil(len(self._owed) / rounds))
+
+    async def _flush_batch(self, now: float) -> tuple[bool, int]:
+        """One batch in the store's order; returns whether any card was settled, and
+        how many updates (not first cards) were queued."""
         asked = max(self._owed.values())
         due = self._due()
         if not due:
-            return False  # every owed card was queued moments ago: the next flush takes them
+            return False, 0  # each owed card was queued moments ago: a later flush takes it
         owed = await self._store.owed(due, limit=BATCH)
         result = await self._store.publish([self._published(o) for o in owed])
         queued = {o.incident_id for o in owed} - set(result.skipped)
@@ -158,7 +175,7 @@ class CardPublisher:
                 del self._owed[incident_id]
         if result.skipped:
             self._wake.set()
-        return bool(settled)
+        return bool(settled), sum(1 for o in owed if o.incident_id in queued and not o.first)
 
     def _due(self) -> list[int]:
         """The owed incidents to ask the store about now: all of them, unless a storm

@@ -370,8 +370,35 @@ async def test_in_a_storm_a_card_queued_moments_ago_waits_then_carries_the_newes
 
     clock[0] = 5.0
     await publisher.flush()
-    assert sorted(cards.rendered[n + 1 :]) == list(range(1, n + 1)), "each once, at 5 s"
+    assert len(cards.rendered[n + 1 :]) == BATCH, "a batch a flush: spread, not all at once"
+    clock[0] = 6.0
+    await publisher.flush()
+    assert sorted(cards.rendered[n + 1 :]) == list(range(1, n + 1)), "each once"
     assert all(store.version(i)[1] == store.version(i)[0] for i in range(1, n + 1)), "newest"
+
+
+async def test_a_storms_updates_are_spread_so_each_card_comes_round_every_5_s() -> None:
+    clock = [0.0]
+    store, cards = FakeIncidentStore(), Cards()
+    n = BATCH * 5
+    service = await open_incidents(store, n)
+    publisher = CardPublisher(
+        store, cards, settle_s=0, every_s=1.0, update_every_s=5.0, monotonic=lambda: clock[0]
+    )
+    publisher.poke(range(1, n + 1))
+    await publisher.flush()
+    assert len(cards.rendered) == n, "first cards are never rationed"
+    publisher.poke(await storm_changes(service, n, "a"))
+    rounds: list[list[int]] = []
+    for second in range(1, 11):
+        clock[0] = float(second)
+        publisher.poke(await storm_changes(service, n, f"s{second}"))
+        before = len(cards.rendered)
+        await publisher.flush()
+        rounds.append(cards.rendered[before:])
+    assert [len(r) for r in rounds] == [0, 0, 0, 0] + [BATCH] * 6, "n/5 a second, from 5 s"
+    assert sorted(i for r in rounds[4:9] for i in r) == list(range(1, n + 1)), "each once in 5 s"
+    assert rounds[9] == rounds[4], "then the first ones again, 5 s after their last card"
 
 
 async def test_outside_a_storm_a_change_is_rendered_at_once_however_recent_its_card() -> None:
