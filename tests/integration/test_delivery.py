@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -38,6 +39,16 @@ class Pipeline:
             poll_s=0.2,
         )
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[DeliveryWorker]:
+        """A started worker, stopped on the way out whatever the test did."""
+        worker = self.worker()
+        await worker.start()
+        try:
+            yield worker
+        finally:
+            await worker.stop()
+
 
 @pytest.fixture
 async def pipeline(tmp_path: Path, telegram: TelegramWorld) -> AsyncIterator[Pipeline]:
@@ -63,6 +74,14 @@ def critical_card(n: int) -> Card:
     """Incident `n`'s first card, critical: PaymentsDown."""
     first = card(f"incident:{n}", "🔴 PaymentsDown", line=f"🔴 #{n} PaymentsDown · prod")
     return first.model_copy(update={"priority": Priority.URGENT})
+
+
+def assert_critical_card_of_its_own(pipeline: Pipeline) -> None:
+    """`critical_card` went as a message of its own (not a digest line), with no 429."""
+    emulator = pipeline.world.emulator
+    [posting] = [p for p in emulator.postings if "PaymentsDown" in p.text]
+    assert (posting.method, posting.text) == ("sendMessage", "🔴 PaymentsDown"), "not folded"
+    assert emulator.stats.too_many_requests == 0
 
 
 async def fifteen_replies_sent(pipeline: Pipeline) -> None:
@@ -188,26 +207,18 @@ async def test_after_fifteen_replies_a_new_critical_incident_is_a_message_of_its
     pipeline: Pipeline,
 ) -> None:
     emulator = pipeline.world.emulator
-    worker = pipeline.worker()
-    await worker.start()
-    try:
+    async with pipeline.running():
         await fifteen_replies_sent(pipeline)
         await pipeline.outbox.cards.put_card(critical_card(1))
         await wait_for(lambda: len(emulator.bot_messages(ONCALL)) == 16, timeout=20)
-    finally:
-        await worker.stop()
-    [posting] = [p for p in emulator.postings if "PaymentsDown" in p.text]
-    assert (posting.method, posting.text) == ("sendMessage", "🔴 PaymentsDown"), "not folded"
-    assert emulator.stats.too_many_requests == 0
+    assert_critical_card_of_its_own(pipeline)
 
 
 async def test_a_storm_of_warnings_leaves_a_new_critical_card_room_to_go_at_once(
     pipeline: Pipeline,
 ) -> None:
     emulator = pipeline.world.emulator
-    worker = pipeline.worker()
-    await worker.start()
-    try:
+    async with pipeline.running():
         for n in range(30):
             line = f"🟡 warning · Disk{n} filling"
             await pipeline.outbox.cards.put_card(card(f"incident:{n}", f"warning {n}", line=line))
@@ -226,13 +237,9 @@ async def test_a_storm_of_warnings_leaves_a_new_critical_card_room_to_go_at_once
             what="the critical card",
         )
         waited = time.monotonic() - put_at
-    finally:
-        await worker.stop()
     assert spent <= 20 - 4, "warnings leave the group's last four slots"
     assert waited < 5, f"the critical card waited {waited:.1f} s for the warnings' minute"
-    [posting] = [p for p in emulator.postings if "PaymentsDown" in p.text]
-    assert posting.method == "sendMessage", "a message of its own, not a digest line"
-    assert emulator.stats.too_many_requests == 0
+    assert_critical_card_of_its_own(pipeline)
 
 
 async def test_after_the_storm_open_folded_incidents_get_their_own_card(
@@ -287,9 +294,7 @@ async def test_in_a_busy_minute_a_critical_incidents_decision_goes_before_a_warn
     """Outside a storm a decision card may use the slots kept for critical announcements
     only when its incident is critical: an approver may be waiting for it."""
     emulator = pipeline.world.emulator
-    worker = pipeline.worker()
-    await worker.start()
-    try:
+    async with pipeline.running():
         await fifteen_replies_sent(pipeline)
         await pipeline.outbox.cards.put_card(critical_card(1))
         urgent = card("decision:1", "critical decision").model_copy(
@@ -303,8 +308,6 @@ async def test_in_a_busy_minute_a_critical_incidents_decision_goes_before_a_warn
         await pipeline.outbox.cards.put_card(calm)
         await asyncio.sleep(2.0)
         texts = [m.text for m in emulator.bot_messages(ONCALL)]
-    finally:
-        await worker.stop()
     assert "critical decision" in texts, "17 of 20 used: a critical incident's decision went"
     assert "warning decision" not in texts, "a warning's leaves the last four slots"
     assert emulator.stats.too_many_requests == 0
