@@ -6,8 +6,8 @@ the cards back to storage in a second, short transaction. Nothing is lost: a
 crash between the two leaves the card owed and `catch_up` at start queues it.
 
 Three promises about time, whatever a storm does:
-- a change waits at most `settle_s + every_s` (plus the flush ahead of it)
-  before its card is queued: the pause between flushes is measured from when
+- outside a storm, a change waits at most `settle_s + every_s` (plus the flush
+  ahead of it) before its card is queued: the pause between flushes is measured from when
   the last flush started, never scaled by how long it took;
 - while more incidents are owed than one batch takes (a storm), an incident
   whose card was queued less than `update_every_s` ago waits until then, and
@@ -149,6 +149,7 @@ class CardPublisher:
             updates -= queued_updates
 
     def _updates_per_flush(self) -> float:
+        """Updates one flush may queue: all outside a storm, else a share of the owed."""
         if len(self._owed) <= BATCH or self._update_every_s <= 0:
             return math.inf
         rounds = max(self._update_every_s / max(self._every_s, self._settle_s, 1e-9), 1.0)
